@@ -1,0 +1,659 @@
+//! The allocator's state machine: slots, the indexes over them, and the waiters. Sans-IO: it
+//! never reads a clock (every call that depends on time takes `now`), never sleeps and never
+//! wakes anything itself; it returns the wakers to wake and the next instant it needs to be
+//! called at.
+//!
+//! Invariants, kept by [`Pool::sync`] after every change to a slot:
+//! - a slot is in the ready index (and in every backend's budget heap) exactly when it is
+//!   eligible: not quarantined, not resting, below its effective in-flight limit;
+//! - a slot that rests has an entry in `cooling` at or before the end of its rest.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::net::IpAddr;
+use std::task::Waker;
+
+use galileo_resilience::{Denied, Quota};
+use tokio::time::Instant;
+
+use super::budget::Budget;
+use super::ready::ReadyIndex;
+use super::request::{TaskKind, rendezvous};
+use super::waiters::{WaitState, WaiterId, Waiters};
+use crate::metrics::SlotMetrics;
+use crate::slot::{CooldownPolicy, LeaseMode, Slot};
+use crate::{NetError, Outcome};
+
+/// A request with its target resolved to slot indexes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Want {
+    pub(crate) kind: TaskKind,
+    pub(crate) cost: u32,
+    pub(crate) backend: Option<u16>,
+    pub(crate) target: Resolved,
+    pub(crate) mode: LeaseMode,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Resolved {
+    Any,
+    Excluding(u32),
+    Specific(u32),
+    Sticky(u64),
+}
+
+impl Want {
+    /// Waiters for "any eligible IP" of the same backend compete for the same thing, so the
+    /// first of them that cannot be served blocks the rest of its group for one service pass
+    /// (which also keeps the queue first come, first served). Waiters for a particular IP, and
+    /// long-lived ones, are tried one by one.
+    pub(crate) fn group(&self) -> Option<usize> {
+        match (self.mode, self.target) {
+            (LeaseMode::Ephemeral, Resolved::Any) => {
+                Some(self.backend.map_or(0, |b| usize::from(b) + 1))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A lease as the core knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Grant {
+    pub(crate) slot: u32,
+    /// The slot's cooldown epoch when granted (see `slot::cooldown`).
+    pub(crate) epoch: u64,
+    pub(crate) mode: LeaseMode,
+    pub(crate) kind: TaskKind,
+}
+
+/// Why a request is refused outright (it must not wait).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    Closed,
+    Quarantined {
+        ip: IpAddr,
+        reason: String,
+    },
+    ExceedsBurst {
+        backend: String,
+        cost: u32,
+        burst: u32,
+    },
+}
+
+/// Why a request cannot be served now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Blocked {
+    /// Wait; `until` is when the clock alone may change that (a rest ending, budget refilling),
+    /// `None` when only a release or a report can.
+    Wait {
+        until: Option<Instant>,
+    },
+    Refused(Refusal),
+}
+
+const NO_WAIT: Blocked = Blocked::Wait { until: None };
+
+#[derive(Debug)]
+pub(crate) struct Backend {
+    pub(crate) name: String,
+    pub(crate) budget: Option<Budget>,
+}
+
+/// Everything but the waiters.
+#[derive(Debug)]
+pub(crate) struct Pool {
+    pub(crate) slots: Vec<Slot>,
+    ready: ReadyIndex,
+    pub(crate) backends: Vec<Backend>,
+    cooling: BinaryHeap<Reverse<(Instant, u32)>>,
+    sticky: HashMap<u64, u32>,
+    pub(crate) policy: CooldownPolicy,
+    metrics: Vec<SlotMetrics>,
+    closed: bool,
+}
+
+const STICKY_CAP: usize = 4096;
+
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) pool: Pool,
+    pub(crate) waiters: Waiters,
+    next_deadline: Option<Instant>,
+    /// The deadline moved earlier since the driver last looked.
+    deadline_moved: bool,
+    blocked_scratch: Vec<bool>,
+}
+
+impl Core {
+    pub(crate) fn new(
+        ips: &[IpAddr],
+        ceiling: Option<u32>,
+        policy: CooldownPolicy,
+        backends: Vec<(String, Option<Quota>)>,
+        now: Instant,
+    ) -> Self {
+        let n = ips.len();
+        let slots: Vec<Slot> = ips.iter().map(|ip| Slot::new(*ip, ceiling, now)).collect();
+        let metrics = ips
+            .iter()
+            .map(|ip| SlotMetrics::new(&ip.to_string()))
+            .collect();
+        let backends = backends
+            .into_iter()
+            .map(|(name, q)| Backend {
+                name,
+                budget: q.map(|q| Budget::new(q, n)),
+            })
+            .collect();
+        let mut pool = Pool {
+            slots,
+            ready: ReadyIndex::new(n),
+            backends,
+            cooling: BinaryHeap::new(),
+            sticky: HashMap::new(),
+            policy,
+            metrics,
+            closed: false,
+        };
+        for s in 0..n as u32 {
+            pool.sync(s);
+        }
+        Self {
+            pool,
+            waiters: Waiters::default(),
+            next_deadline: None,
+            deadline_moved: false,
+            blocked_scratch: Vec::new(),
+        }
+    }
+
+    /// Serves `want` now if it can, without queueing. Queued waiters are served first.
+    pub(crate) fn try_grant(
+        &mut self,
+        want: &Want,
+        now: Instant,
+        wake: &mut Vec<Waker>,
+    ) -> Result<Grant, Blocked> {
+        if self.waiters.is_empty() {
+            self.pool.advance(now);
+        } else {
+            self.service(now, wake);
+        }
+        match self.pool.pick(want, now) {
+            Ok(slot) => Ok(self.pool.grant(slot, want, now)),
+            // A rest ending may also unblock it: report the earliest clock-driven change.
+            Err(Blocked::Wait { until }) => Err(Blocked::Wait {
+                until: earliest(until, self.pool.next_rest_end()),
+            }),
+            Err(refused) => Err(refused),
+        }
+    }
+
+    /// Queues `want` and runs a service pass (which may serve it at once: check with
+    /// [`Waiters::poll`]).
+    pub(crate) fn enqueue(
+        &mut self,
+        want: Want,
+        waker: Waker,
+        now: Instant,
+        wake: &mut Vec<Waker>,
+    ) -> WaiterId {
+        let id = self.waiters.push(want, waker);
+        self.service(now, wake);
+        id
+    }
+
+    /// A lease ends.
+    pub(crate) fn release(
+        &mut self,
+        grant: Grant,
+        wake: &mut Vec<Waker>,
+        now: impl FnOnce() -> Instant,
+    ) {
+        self.pool.release(grant);
+        if !self.waiters.is_empty() {
+            self.service(now(), wake);
+        }
+    }
+
+    /// A lease reports the outcome of one request.
+    pub(crate) fn report(
+        &mut self,
+        grant: &Grant,
+        outcome: &Outcome,
+        now: Instant,
+        wake: &mut Vec<Waker>,
+    ) {
+        if self.pool.report(grant, outcome, now) && !self.waiters.is_empty() {
+            self.service(now, wake);
+        }
+    }
+
+    /// A waiter's future went away.
+    pub(crate) fn cancel(
+        &mut self,
+        id: WaiterId,
+        wake: &mut Vec<Waker>,
+        now: impl FnOnce() -> Instant,
+    ) {
+        if let Some(grant) = self.waiters.cancel(id) {
+            self.pool.release(grant);
+        }
+        if !self.waiters.is_empty() {
+            // The cancelled waiter may have been the head that blocked its group.
+            self.service(now(), wake);
+        } else {
+            self.next_deadline = None;
+        }
+    }
+
+    /// The timer fired.
+    pub(crate) fn on_timer(&mut self, now: Instant, wake: &mut Vec<Waker>) {
+        self.service(now, wake);
+    }
+
+    pub(crate) fn close(&mut self, wake: &mut Vec<Waker>) {
+        self.pool.closed = true;
+        let ids: Vec<WaiterId> = self.waiters.queued().map(|(id, _)| id).collect();
+        for id in ids {
+            wake.extend(
+                self.waiters
+                    .complete(id, WaitState::Failed(Refusal::Closed)),
+            );
+        }
+        self.next_deadline = None;
+    }
+
+    pub(crate) fn set_quarantine(
+        &mut self,
+        slot: u32,
+        reason: Option<String>,
+        now: Instant,
+        wake: &mut Vec<Waker>,
+    ) {
+        self.pool.slots[slot as usize].set_quarantine(reason);
+        self.pool.sync(slot);
+        self.service(now, wake);
+    }
+
+    pub(crate) fn set_backend_rate(
+        &mut self,
+        backend: u16,
+        quota: Option<Quota>,
+        now: Instant,
+        wake: &mut Vec<Waker>,
+    ) {
+        let n = self.pool.slots.len();
+        let b = &mut self.pool.backends[usize::from(backend)];
+        match (quota, &mut b.budget) {
+            (None, budget) => *budget = None,
+            (Some(q), Some(budget)) => budget.set_quota(q),
+            (Some(q), budget @ None) => {
+                let mut fresh = Budget::new(q, n);
+                for s in 0..n as u32 {
+                    fresh.set_member(s, self.pool.slots[s as usize].is_eligible());
+                }
+                *budget = Some(fresh);
+            }
+        }
+        self.service(now, wake);
+    }
+
+    /// When the driver must call [`on_timer`](Self::on_timer) next, and whether that moved
+    /// earlier since the last call (the driver must be told).
+    pub(crate) fn take_deadline(&mut self) -> (Option<Instant>, bool) {
+        (self.next_deadline, std::mem::take(&mut self.deadline_moved))
+    }
+
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.next_deadline
+    }
+
+    /// Serves queued waiters in order (task kind, then arrival) while it can, and computes the
+    /// next deadline.
+    fn service(&mut self, now: Instant, wake: &mut Vec<Waker>) {
+        self.pool.advance(now);
+        if self.waiters.is_empty() {
+            self.next_deadline = None;
+            return;
+        }
+        let per_group = self.waiters.per_group();
+        let blocked = &mut self.blocked_scratch;
+        blocked.clear();
+        blocked.resize(per_group.len(), false);
+        let mut open_groups = per_group.iter().filter(|n| **n > 0).count();
+        let mut targeted_left = self.waiters.targeted();
+        let mut deadline = self.pool.next_rest_end();
+        let mut done: Vec<(WaiterId, WaitState)> = Vec::new();
+
+        for (id, want) in self.waiters.queued() {
+            if open_groups == 0 && targeted_left == 0 {
+                break;
+            }
+            let group = want.group();
+            match group {
+                Some(g) if blocked[g] => continue,
+                Some(_) => {}
+                None => targeted_left -= 1,
+            }
+            match self.pool.pick(want, now) {
+                Ok(slot) => {
+                    let grant = self.pool.grant(slot, want, now);
+                    done.push((id, WaitState::Granted(grant)));
+                }
+                Err(Blocked::Wait { until }) => {
+                    if let Some(g) = group {
+                        blocked[g] = true;
+                        open_groups -= 1;
+                    }
+                    deadline = earliest(deadline, until);
+                }
+                Err(Blocked::Refused(r)) => done.push((id, WaitState::Failed(r))),
+            }
+        }
+        for (id, state) in done {
+            wake.extend(self.waiters.complete(id, state));
+        }
+        if self.waiters.is_empty() {
+            deadline = None;
+        }
+        if deadline.is_some() && (self.next_deadline.is_none() || deadline < self.next_deadline) {
+            self.deadline_moved = true;
+        }
+        self.next_deadline = deadline;
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+impl Pool {
+    pub(crate) fn backend_budget(&self, backend: Option<u16>) -> Option<&Budget> {
+        backend.and_then(|b| self.backends[usize::from(b)].budget.as_ref())
+    }
+
+    /// The earliest instant a resting slot may wake (possibly a stale, earlier entry).
+    fn next_rest_end(&self) -> Option<Instant> {
+        self.cooling.peek().map(|Reverse((t, _))| *t)
+    }
+
+    /// Chooses the slot for `want`, or says why none.
+    pub(crate) fn pick(&mut self, want: &Want, now: Instant) -> Result<u32, Blocked> {
+        if self.closed {
+            return Err(Blocked::Refused(Refusal::Closed));
+        }
+        match (want.mode, want.target) {
+            (LeaseMode::Ephemeral, Resolved::Any) => self.pick_any(want, None, now),
+            (LeaseMode::Ephemeral, Resolved::Excluding(x)) => self.pick_any(want, Some(x), now),
+            (LeaseMode::LongLived, Resolved::Any) => self.pick_long_lived(want, None, now),
+            (LeaseMode::LongLived, Resolved::Excluding(x)) => {
+                self.pick_long_lived(want, Some(x), now)
+            }
+            (_, Resolved::Specific(s)) => self.pick_specific(want, s, now),
+            (_, Resolved::Sticky(key)) => {
+                let s = self.sticky_slot(key);
+                self.pick_specific(want, s, now)
+            }
+        }
+    }
+
+    fn pick_any(&self, want: &Want, except: Option<u32>, now: Instant) -> Result<u32, Blocked> {
+        let Some(budget) = self.backend_budget(want.backend) else {
+            return self.ready.first_except(except).ok_or(NO_WAIT);
+        };
+        let slot = budget.best_except(except).ok_or(NO_WAIT)?;
+        self.budget_ready(want, budget, slot, now).map(|()| slot)
+    }
+
+    fn pick_specific(&self, want: &Want, slot: u32, now: Instant) -> Result<u32, Blocked> {
+        let s = &self.slots[slot as usize];
+        if let Some(reason) = s.quarantine_reason() {
+            return Err(Blocked::Refused(Refusal::Quarantined {
+                ip: s.ip(),
+                reason: reason.to_owned(),
+            }));
+        }
+        let room = match want.mode {
+            LeaseMode::Ephemeral => s.is_eligible(),
+            LeaseMode::LongLived => s.is_healthy(),
+        };
+        if !room {
+            return Err(Blocked::Wait {
+                until: s.cooldown_until(),
+            });
+        }
+        match self.backend_budget(want.backend) {
+            Some(budget) => self.budget_ready(want, budget, slot, now).map(|()| slot),
+            None => Ok(slot),
+        }
+    }
+
+    /// Long-lived leases go to the healthy IP with the fewest of them, then the least loaded.
+    fn pick_long_lived(
+        &self,
+        want: &Want,
+        except: Option<u32>,
+        now: Instant,
+    ) -> Result<u32, Blocked> {
+        let budget = self.backend_budget(want.backend);
+        let mut best: Option<(u32, u32, u32)> = None;
+        let mut until: Option<Instant> = None;
+        for (i, s) in self.slots.iter().enumerate() {
+            let i = i as u32;
+            if Some(i) == except || !s.is_healthy() {
+                continue;
+            }
+            if let Some(b) = budget {
+                match self.budget_ready(want, b, i, now) {
+                    Ok(()) => {}
+                    Err(Blocked::Wait { until: u }) => {
+                        until = earliest(until, u);
+                        continue;
+                    }
+                    Err(refused) => return Err(refused),
+                }
+            }
+            let rank = (s.long_lived(), s.inflight(), i);
+            if best.is_none_or(|b| rank < b) {
+                best = Some(rank);
+            }
+        }
+        best.map(|(_, _, i)| i).ok_or(Blocked::Wait { until })
+    }
+
+    fn budget_ready(
+        &self,
+        want: &Want,
+        budget: &Budget,
+        slot: u32,
+        now: Instant,
+    ) -> Result<(), Blocked> {
+        match budget.ready_at(slot, now, want.cost) {
+            Ok(at) if at <= now => Ok(()),
+            Ok(at) => Err(Blocked::Wait { until: Some(at) }),
+            Err(Denied::ExceedsBurst { cost, burst }) => {
+                Err(Blocked::Refused(Refusal::ExceedsBurst {
+                    backend: want
+                        .backend
+                        .map(|b| self.backends[usize::from(b)].name.clone())
+                        .unwrap_or_default(),
+                    cost,
+                    burst,
+                }))
+            }
+            Err(Denied::Until(at)) => Err(Blocked::Wait { until: Some(at) }),
+        }
+    }
+
+    /// The slot a sticky key maps to: its current one while healthy, else the healthy slot
+    /// ranking highest for the key (rendezvous hashing), else (nothing healthy) the best
+    /// non-quarantined one to wait for.
+    fn sticky_slot(&mut self, key: u64) -> u32 {
+        if let Some(&s) = self.sticky.get(&key)
+            && self.slots[s as usize].is_healthy()
+        {
+            return s;
+        }
+        let chosen = self
+            .top_ranked(key, Slot::is_healthy)
+            .or_else(|| {
+                self.sticky
+                    .get(&key)
+                    .copied()
+                    .filter(|&s| self.slots[s as usize].quarantine_reason().is_none())
+            })
+            .or_else(|| self.top_ranked(key, |s| s.quarantine_reason().is_none()))
+            .unwrap_or(0);
+        if self.sticky.len() >= STICKY_CAP {
+            self.sticky.clear();
+        }
+        self.sticky.insert(key, chosen);
+        chosen
+    }
+
+    fn top_ranked(&self, key: u64, pred: impl Fn(&Slot) -> bool) -> Option<u32> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| pred(s))
+            .max_by_key(|(_, s)| rendezvous(key, s.ip()))
+            .map(|(i, _)| i as u32)
+    }
+
+    pub(crate) fn grant(&mut self, slot: u32, want: &Want, now: Instant) -> Grant {
+        let s = &mut self.slots[slot as usize];
+        let epoch = s.begin(want.mode);
+        self.metrics[slot as usize].inflight(s.inflight());
+        if let Some(b) = want.backend
+            && let Some(budget) = &mut self.backends[usize::from(b)].budget
+        {
+            budget.spend(slot, now, want.cost);
+        }
+        self.sync(slot);
+        Grant {
+            slot,
+            epoch,
+            mode: want.mode,
+            kind: want.kind,
+        }
+    }
+
+    pub(crate) fn release(&mut self, grant: Grant) {
+        let s = &mut self.slots[grant.slot as usize];
+        s.end(grant.mode);
+        self.metrics[grant.slot as usize].inflight(s.inflight());
+        self.sync(grant.slot);
+    }
+
+    /// Returns true if the slot's eligibility may have changed.
+    pub(crate) fn report(&mut self, grant: &Grant, outcome: &Outcome, now: Instant) -> bool {
+        let i = grant.slot as usize;
+        let before = self.slots[i].cooldown_until();
+        let r = self.slots[i].report(outcome, grant.epoch, now, &self.policy);
+        self.metrics[i].request(outcome);
+        let mut changed = r.limit_changed;
+        if let Some((penalty, reason)) = r.penalty {
+            if penalty.new_event {
+                self.metrics[i].cooldown(reason);
+            }
+            if penalty.clamped {
+                tracing::warn!(local_ip = %self.slots[i].ip(), "Retry-After longer than cooldown_ms.retry_after_max; clamped");
+            }
+            if before != Some(penalty.until) {
+                self.cooling.push(Reverse((penalty.until, grant.slot)));
+                changed = true;
+                tracing::debug!(
+                    local_ip = %self.slots[i].ip(),
+                    reason = reason.label(),
+                    ip_cooldown_ms = (penalty.until - now).as_millis() as u64,
+                    new_event = penalty.new_event,
+                    "source IP cooling down"
+                );
+            }
+        }
+        if changed {
+            self.sync(grant.slot);
+        }
+        changed
+    }
+
+    /// Ends the rests that are over.
+    pub(crate) fn advance(&mut self, now: Instant) {
+        while let Some(&Reverse((t, slot))) = self.cooling.peek() {
+            if t > now {
+                break;
+            }
+            self.cooling.pop();
+            if self.slots[slot as usize].expire(now) {
+                self.sync(slot);
+            }
+        }
+    }
+
+    /// Brings the indexes in line with the slot's state.
+    fn sync(&mut self, slot: u32) {
+        let s = &self.slots[slot as usize];
+        let eligible = s.is_eligible();
+        self.ready.set(slot, eligible.then_some(s.inflight()));
+        for b in &mut self.backends {
+            if let Some(budget) = &mut b.budget {
+                budget.set_member(slot, eligible);
+            }
+        }
+    }
+
+    /// Checks the invariants (tests and debug builds).
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        for (i, s) in self.slots.iter().enumerate() {
+            let i = i as u32;
+            assert_eq!(
+                self.ready.contains(i),
+                s.is_eligible(),
+                "ready index of slot {i}"
+            );
+            for b in &self.backends {
+                if let Some(budget) = &b.budget {
+                    assert_eq!(
+                        budget.contains(i),
+                        s.is_eligible(),
+                        "budget heap of slot {i}"
+                    );
+                }
+            }
+            if let Some(until) = s.cooldown_until() {
+                assert!(
+                    self.cooling
+                        .iter()
+                        .any(|Reverse((t, j))| *j == i && *t <= until),
+                    "slot {i} rests without a timer"
+                );
+            }
+        }
+    }
+}
+
+impl From<Refusal> for NetError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Closed => NetError::Closed,
+            Refusal::Quarantined { ip, reason } => NetError::Quarantined { ip, reason },
+            Refusal::ExceedsBurst {
+                backend,
+                cost,
+                burst,
+            } => NetError::CostExceedsBurst {
+                backend,
+                cost,
+                burst,
+            },
+        }
+    }
+}

@@ -1,0 +1,631 @@
+//! Allocator behaviour on paused time, and property tests of the sans-IO core.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use galileo_resilience::Quota;
+use tokio::time::{Instant, advance, timeout};
+
+use super::*;
+use crate::{LeaseMode, Outcome, SlotState};
+
+fn ip(n: u8) -> IpAddr {
+    IpAddr::from([127, 0, 0, n])
+}
+
+fn inventory(n: u8) -> Inventory {
+    Inventory::from_sources((2..2 + n).map(|i| SourceIp::new(ip(i))).collect()).unwrap()
+}
+
+fn alloc(n: u8, limit: Option<u32>) -> IpAllocator {
+    IpAllocator::builder(&inventory(n))
+        .per_ip_inflight_limit(limit.and_then(NonZeroU32::new))
+        .build()
+}
+
+fn inflight(a: &IpAllocator) -> Vec<u32> {
+    a.snapshot().iter().map(|s| s.inflight).collect()
+}
+
+/// True if the future is still pending after the runtime has run everything runnable.
+async fn pending<F: Future + Unpin>(f: &mut F) -> bool {
+    timeout(Duration::ZERO, f).await.is_err()
+}
+
+#[tokio::test(start_paused = true)]
+async fn spreads_least_loaded_then_least_recently_used() {
+    let a = alloc(4, None);
+    let leases: Vec<IpLease> =
+        futures_util::future::try_join_all((0..8).map(|_| a.acquire(TaskKind::Quote, 1)))
+            .await
+            .unwrap();
+    assert_eq!(inflight(&a), [2, 2, 2, 2]);
+    let order: Vec<u8> = leases
+        .iter()
+        .map(|l| match l.ip() {
+            IpAddr::V4(v4) => v4.octets()[3],
+            IpAddr::V6(_) => unreachable!(),
+        })
+        .collect();
+    assert_eq!(order, [2, 3, 4, 5, 2, 3, 4, 5]);
+    drop(leases);
+    assert_eq!(inflight(&a), [0, 0, 0, 0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn waits_for_a_release_when_every_ip_is_at_its_limit() {
+    let a = alloc(2, Some(2));
+    let mut held: Vec<IpLease> = (0..4)
+        .map(|_| a.try_acquire(TaskKind::Quote, 1).unwrap())
+        .collect();
+    let err = a.try_acquire(TaskKind::Quote, 1).unwrap_err();
+    assert!(err.is_would_block() && err.retry_at().is_none(), "{err}");
+    let mut next = Box::pin(a.acquire(TaskKind::Quote, 1));
+    assert!(pending(&mut next).await);
+    assert_eq!(a.waiting(), 1);
+    let one = held.swap_remove(1);
+    let freed = one.ip();
+    drop(one);
+    let got = next.await.unwrap();
+    assert_eq!(got.ip(), freed, "the first IP released goes to the waiter");
+}
+
+#[tokio::test(start_paused = true)]
+async fn landing_is_served_before_quotes_that_waited_longer() {
+    let a = alloc(1, Some(1));
+    let held = a.try_acquire(TaskKind::Quote, 1).unwrap();
+    let mut quote = Box::pin(a.acquire(TaskKind::Quote, 1));
+    assert!(pending(&mut quote).await);
+    let mut land = Box::pin(a.acquire(TaskKind::Land, 1));
+    assert!(pending(&mut land).await);
+    drop(held);
+    let l = land.await.unwrap();
+    assert_eq!(l.kind(), TaskKind::Land);
+    assert!(
+        pending(&mut quote).await,
+        "the quote waits until landing is done"
+    );
+    drop(l);
+    let _lease = quote.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_rests_the_ip_exactly_that_long_while_others_serve() {
+    let a = alloc(2, None);
+    let l = a.acquire_specific(ip(2), TaskKind::Quote, 1).await.unwrap();
+    l.report(Outcome::RateLimited {
+        retry_after: Some(Duration::from_secs(2)),
+    });
+    drop(l);
+    let t0 = Instant::now();
+    assert_eq!(a.snapshot()[0].state, SlotState::CoolingDown);
+    for _ in 0..5 {
+        assert_eq!(a.acquire(TaskKind::Quote, 1).await.unwrap().ip(), ip(3));
+    }
+    let back = a.acquire_specific(ip(2), TaskKind::Quote, 1).await.unwrap();
+    assert_eq!(t0.elapsed(), Duration::from_secs(2));
+    assert_eq!(back.ip(), ip(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_ip_resting_means_waiting_for_the_first_to_wake() {
+    let a = alloc(2, None);
+    for (n, ms) in [(2, 800), (3, 300)] {
+        let l = a.acquire_specific(ip(n), TaskKind::Quote, 1).await.unwrap();
+        l.report(Outcome::RateLimited {
+            retry_after: Some(Duration::from_millis(ms)),
+        });
+    }
+    let err = a.try_acquire(TaskKind::Quote, 1).unwrap_err();
+    let t0 = Instant::now();
+    assert_eq!(err.retry_at(), Some(t0 + Duration::from_millis(300)));
+    let l = a.acquire(TaskKind::Quote, 1).await.unwrap();
+    assert_eq!((l.ip(), t0.elapsed()), (ip(3), Duration::from_millis(300)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_of_429s_escalates_once_and_shrinks_the_limit() {
+    let a = alloc(1, Some(4));
+    let held: Vec<IpLease> = (0..4)
+        .map(|_| a.try_acquire(TaskKind::Quote, 1).unwrap())
+        .collect();
+    for l in &held {
+        l.report(Outcome::RateLimited { retry_after: None });
+    }
+    let s = &a.snapshot()[0];
+    assert_eq!(s.cooldown_remaining, Some(Duration::from_millis(500)));
+    assert_eq!((s.cooldown_streak, s.effective_limit), (1, Some(2)));
+    drop(held);
+    advance(Duration::from_millis(500)).await;
+    let two: Vec<IpLease> = (0..2)
+        .map(|_| a.try_acquire(TaskKind::Quote, 1).unwrap())
+        .collect();
+    assert!(
+        a.try_acquire(TaskKind::Quote, 1).is_err(),
+        "AIMD limit of 2"
+    );
+    for l in &two {
+        l.report(Outcome::Success);
+    }
+    drop(two);
+    // A second burst doubles the rest.
+    let l = a.try_acquire(TaskKind::Quote, 1).unwrap();
+    l.report(Outcome::Timeout);
+    assert_eq!(
+        a.snapshot()[0].cooldown_remaining,
+        Some(Duration::from_millis(250))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_backend_rate_paces_each_ip() {
+    let mut b = IpAllocator::builder(&inventory(2));
+    let q = Quota::per_second(NonZeroU32::new(10).unwrap()).with_burst(NonZeroU32::new(2).unwrap());
+    let jup = b.backend("jupiter", Some(q));
+    let a = b.build();
+    assert_eq!(a.backend("jupiter"), Some(jup));
+    let t0 = Instant::now();
+    let mut per_ip = [0u32; 2];
+    // 2 IPs × 10/s: 20 round trips of cost 2 spend 40 cells; 4 come from the full buckets,
+    // the other 36 refill at 20/s.
+    for _ in 0..20 {
+        let l = a
+            .acquire_with(LeaseRequest::new(TaskKind::Quote).cost(2).backend(jup))
+            .await
+            .unwrap();
+        per_ip[usize::from(l.ip() == ip(3))] += 1;
+    }
+    assert_eq!(t0.elapsed(), Duration::from_millis(1800));
+    assert_eq!(per_ip, [10, 10]);
+    let err = a
+        .acquire_with(LeaseRequest::new(TaskKind::Quote).cost(3).backend(jup))
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("backend jupiter's per-IP burst of 2"),
+        "{err}"
+    );
+    // Lifting the rate frees the waiters at once.
+    let mut w = Box::pin(a.acquire_with(LeaseRequest::new(TaskKind::Quote).cost(2).backend(jup)));
+    let mut w2 = Box::pin(a.acquire_with(LeaseRequest::new(TaskKind::Quote).cost(2).backend(jup)));
+    let _ = pending(&mut w).await;
+    assert!(pending(&mut w2).await);
+    a.set_backend_rate(jup, None).unwrap();
+    let _lease = w2.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn sticky_keys_keep_their_ip_while_it_is_healthy() {
+    let a = alloc(8, None);
+    let key = "https://mainnet.block-engine.jito.wtf";
+    let first = a.acquire_sticky(key, TaskKind::Land, 1).await.unwrap().ip();
+    for _ in 0..10 {
+        assert_eq!(
+            a.acquire_sticky(key, TaskKind::Land, 1).await.unwrap().ip(),
+            first
+        );
+    }
+    let other = a
+        .acquire_sticky("another endpoint", TaskKind::Land, 1)
+        .await
+        .unwrap()
+        .ip();
+    let l = a.acquire_sticky(key, TaskKind::Land, 1).await.unwrap();
+    l.report(Outcome::RateLimited { retry_after: None });
+    drop(l);
+    let moved = a.acquire_sticky(key, TaskKind::Land, 1).await.unwrap().ip();
+    assert_ne!(moved, first, "moves off a resting IP");
+    advance(Duration::from_secs(5)).await;
+    assert_eq!(
+        a.acquire_sticky(key, TaskKind::Land, 1).await.unwrap().ip(),
+        moved,
+        "and stays where it moved"
+    );
+    assert_eq!(
+        a.acquire_sticky("another endpoint", TaskKind::Land, 1)
+            .await
+            .unwrap()
+            .ip(),
+        other
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn excluding_never_returns_the_excluded_ip() {
+    let a = alloc(3, Some(1));
+    let held = a
+        .acquire_excluding(ip(2), TaskKind::Quote, 1)
+        .await
+        .unwrap();
+    assert_ne!(held.ip(), ip(2));
+    let second = a
+        .acquire_excluding(ip(2), TaskKind::Quote, 1)
+        .await
+        .unwrap();
+    assert_ne!(second.ip(), ip(2));
+    let mut third = Box::pin(a.acquire_excluding(ip(2), TaskKind::Quote, 1));
+    assert!(
+        pending(&mut third).await,
+        "only 127.0.0.2 is free, and it is excluded"
+    );
+    drop(held);
+    assert_ne!(third.await.unwrap().ip(), ip(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn long_lived_leases_spread_and_leave_room_for_requests() {
+    let a = alloc(2, Some(1));
+    let ws: Vec<IpLease> = futures_util::future::try_join_all(
+        (0..4).map(|_| a.acquire_long_lived(TaskKind::StreamConnect)),
+    )
+    .await
+    .unwrap();
+    let snap = a.snapshot();
+    assert_eq!((snap[0].long_lived, snap[1].long_lived), (2, 2));
+    assert_eq!(snap[0].state, SlotState::LongLived);
+    assert!(ws.iter().all(|l| l.mode() == LeaseMode::LongLived));
+    let req = a.try_acquire(TaskKind::Quote, 1).unwrap();
+    assert_eq!(a.snapshot()[0].state, SlotState::Busy);
+    drop((req, ws));
+    assert_eq!(a.snapshot()[0].state, SlotState::Idle);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropped_acquires_leak_nothing() {
+    let a = alloc(2, Some(1));
+    let held: Vec<IpLease> = (0..2)
+        .map(|_| a.try_acquire(TaskKind::Quote, 1).unwrap())
+        .collect();
+    // Pending and dropped.
+    let mut w = Box::pin(a.acquire(TaskKind::Quote, 1));
+    assert!(pending(&mut w).await);
+    drop(w);
+    assert_eq!(a.waiting(), 0);
+    // Granted while pending, then dropped without being polled again.
+    let mut w = Box::pin(a.acquire(TaskKind::Quote, 1));
+    assert!(pending(&mut w).await);
+    drop(held);
+    assert_eq!(inflight(&a).iter().sum::<u32>(), 1, "handed to the waiter");
+    drop(w);
+    assert_eq!(inflight(&a), [0, 0]);
+    assert_eq!(a.waiting(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dropped_head_of_line_does_not_stall_the_queue() {
+    let mut b = IpAllocator::builder(&inventory(1));
+    let q = Quota::per_second(NonZeroU32::new(1).unwrap()).with_burst(NonZeroU32::new(2).unwrap());
+    let be = b.backend("b", Some(q));
+    let a = b.build();
+    let _spent = a
+        .try_acquire_with(LeaseRequest::new(TaskKind::Quote).cost(2).backend(be))
+        .unwrap();
+    let mut big = Box::pin(a.acquire_with(LeaseRequest::new(TaskKind::Quote).cost(2).backend(be)));
+    assert!(pending(&mut big).await);
+    let small = a.acquire_with(LeaseRequest::new(TaskKind::Quote).cost(1).backend(be));
+    let t0 = Instant::now();
+    let mut small = Box::pin(small);
+    assert!(
+        pending(&mut small).await,
+        "FIFO: waits behind the cost-2 head"
+    );
+    drop(big);
+    let _lease = small.await.unwrap();
+    assert_eq!(t0.elapsed(), Duration::from_secs(1), "one cell refilled");
+}
+
+#[tokio::test(start_paused = true)]
+async fn quarantine_and_restore() {
+    let a = alloc(2, None);
+    a.quarantine(ip(2), "operator: upstream ban").unwrap();
+    let err = a
+        .acquire_specific(ip(2), TaskKind::Land, 1)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "127.0.0.2 is quarantined: operator: upstream ban"
+    );
+    for _ in 0..4 {
+        assert_eq!(a.acquire(TaskKind::Quote, 1).await.unwrap().ip(), ip(3));
+    }
+    assert_eq!(a.capacity().quarantined, 1);
+    a.restore(ip(2)).unwrap();
+    let _lease = a.acquire_specific(ip(2), TaskKind::Land, 1).await.unwrap();
+    let err = a
+        .acquire_specific(ip(9), TaskKind::Land, 1)
+        .await
+        .unwrap_err();
+    assert!(err.is_config(), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn close_fails_waiters_and_later_acquires() {
+    let a = alloc(1, Some(1));
+    let held = a.try_acquire(TaskKind::Quote, 1).unwrap();
+    let mut waiter = Box::pin(a.acquire(TaskKind::Quote, 1));
+    assert!(pending(&mut waiter).await);
+    a.close();
+    assert!(waiter.await.unwrap_err().is_closed());
+    assert!(a.try_acquire(TaskKind::Land, 1).unwrap_err().is_closed());
+    drop(held);
+    assert_eq!(inflight(&a), [0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_driver_ends_with_the_allocator() {
+    let a = alloc(1, None);
+    let l = a.try_acquire(TaskKind::Quote, 1).unwrap();
+    l.report(Outcome::RateLimited {
+        retry_after: Some(Duration::from_secs(60)),
+    });
+    drop(l);
+    let mut w = Box::pin(a.acquire(TaskKind::Quote, 1));
+    assert!(pending(&mut w).await);
+    let handle = a.shared.driver.lock().unwrap().take().unwrap();
+    let weak = Arc::downgrade(&a.shared);
+    drop(w);
+    drop(a);
+    assert!(weak.upgrade().is_none());
+    handle.await.unwrap();
+}
+
+/// Property tests of the sans-IO core: random operations, invariants after each.
+mod props {
+    use std::task::Waker;
+
+    use proptest::prelude::*;
+
+    use super::super::core::{Blocked, Core, Grant, Resolved, Want};
+    use super::super::waiters::WaitState;
+    use super::*;
+    use crate::slot::CooldownPolicy;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Try(Want),
+        Enqueue(Want),
+        Cancel(usize),
+        Poll,
+        Release(usize),
+        Report(usize, u8),
+        Advance(u16),
+        Quarantine(u8, bool),
+        Timer,
+    }
+
+    const SLOTS: u8 = 4;
+
+    fn want() -> impl Strategy<Value = Want> {
+        (
+            prop_oneof![
+                Just(TaskKind::Land),
+                Just(TaskKind::Quote),
+                Just(TaskKind::Background)
+            ],
+            0u32..3,
+            proptest::option::of(0u16..1),
+            prop_oneof![
+                Just(Resolved::Any),
+                (0..u32::from(SLOTS)).prop_map(Resolved::Excluding),
+                (0..u32::from(SLOTS)).prop_map(Resolved::Specific),
+                (0u64..3).prop_map(Resolved::Sticky),
+            ],
+            prop_oneof![4 => Just(LeaseMode::Ephemeral), 1 => Just(LeaseMode::LongLived)],
+        )
+            .prop_map(|(kind, cost, backend, target, mode)| Want {
+                kind,
+                cost,
+                backend,
+                target,
+                mode,
+            })
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => want().prop_map(Op::Try),
+            3 => want().prop_map(Op::Enqueue),
+            1 => any::<usize>().prop_map(Op::Cancel),
+            2 => Just(Op::Poll),
+            3 => any::<usize>().prop_map(Op::Release),
+            3 => (any::<usize>(), 0u8..5).prop_map(|(i, o)| Op::Report(i, o)),
+            2 => (0u16..1500).prop_map(Op::Advance),
+            1 => (0..SLOTS, any::<bool>()).prop_map(|(s, q)| Op::Quarantine(s, q)),
+            1 => Just(Op::Timer),
+        ]
+    }
+
+    fn outcome(o: u8) -> Outcome {
+        match o {
+            0 => Outcome::Success,
+            1 => Outcome::RateLimited { retry_after: None },
+            2 => Outcome::RateLimited {
+                retry_after: Some(Duration::from_millis(700)),
+            },
+            3 => Outcome::Timeout,
+            _ => Outcome::ServerError,
+        }
+    }
+
+    struct Model {
+        core: Core,
+        now: Instant,
+        held: Vec<Grant>,
+        waiting: Vec<u32>,
+    }
+
+    impl Model {
+        /// A grant just made must be on a slot that is neither resting nor quarantined, and (for
+        /// ephemeral leases) within its in-flight limit.
+        fn check_grant(&self, g: &Grant) {
+            let s = &self.core.pool.slots[g.slot as usize];
+            let state = s.state(self.now);
+            assert!(
+                !matches!(state, SlotState::CoolingDown | SlotState::Quarantined),
+                "granted a {state:?} slot"
+            );
+            if g.mode == LeaseMode::Ephemeral {
+                assert!(
+                    s.inflight() <= s.effective_limit(),
+                    "in-flight above the limit"
+                );
+            }
+        }
+
+        /// Every lease is counted exactly once: the slots' counters equal the grants held by the
+        /// model plus those parked for waiters.
+        fn check_counts(&self) {
+            self.core.pool.check_invariants();
+            let mut eph = vec![0u32; SLOTS as usize];
+            let mut ll = vec![0u32; SLOTS as usize];
+            for g in &self.held {
+                match g.mode {
+                    LeaseMode::Ephemeral => eph[g.slot as usize] += 1,
+                    LeaseMode::LongLived => ll[g.slot as usize] += 1,
+                }
+            }
+            for (i, s) in self.core.pool.slots.iter().enumerate() {
+                assert_eq!(s.inflight(), eph[i], "slot {i} in-flight");
+                assert_eq!(s.long_lived(), ll[i], "slot {i} long-lived");
+            }
+        }
+
+        /// Collects grants handed to waiters (as their futures would on poll).
+        fn collect(&mut self) {
+            let waker = Waker::noop();
+            let mut still = Vec::new();
+            for id in std::mem::take(&mut self.waiting) {
+                match self.core.waiters.poll(id, waker) {
+                    Some(WaitState::Granted(g)) => {
+                        self.check_grant(&g);
+                        self.held.push(g);
+                    }
+                    Some(WaitState::Failed(_)) => {}
+                    Some(WaitState::Waiting(_)) => unreachable!(),
+                    None => still.push(id),
+                }
+            }
+            self.waiting = still;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn leases_are_counted_once_and_never_break_limits(
+            limit in proptest::option::of(1u32..3),
+            rated in any::<bool>(),
+            ops in proptest::collection::vec(op(), 1..120),
+        ) {
+            let t0 = Instant::now();
+            let ips: Vec<IpAddr> = (0..SLOTS).map(|i| ip(i + 2)).collect();
+            let quota = rated.then(|| Quota::per_second(NonZeroU32::new(5).unwrap())
+                .with_burst(NonZeroU32::new(2).unwrap()));
+            let core = Core::new(&ips, limit, CooldownPolicy::default(), vec![("b".into(), quota)], t0);
+            let mut m = Model { core, now: t0, held: Vec::new(), waiting: Vec::new() };
+            let mut wake = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Try(w) => match m.core.try_grant(&w, m.now, &mut wake) {
+                        Ok(g) => { m.check_grant(&g); m.held.push(g); }
+                        Err(Blocked::Wait { until }) => {
+                            if let Some(u) = until { prop_assert!(u > m.now); }
+                        }
+                        Err(Blocked::Refused(_)) => {}
+                    },
+                    Op::Enqueue(w) => {
+                        let id = m.core.enqueue(w, Waker::noop().clone(), m.now, &mut wake);
+                        m.waiting.push(id);
+                    }
+                    Op::Cancel(i) if !m.waiting.is_empty() => {
+                        let id = m.waiting.remove(i % m.waiting.len());
+                        let now = m.now;
+                        m.core.cancel(id, &mut wake, || now);
+                    }
+                    Op::Poll => m.collect(),
+                    Op::Release(i) if !m.held.is_empty() => {
+                        let g = m.held.swap_remove(i % m.held.len());
+                        let now = m.now;
+                        m.core.release(g, &mut wake, || now);
+                    }
+                    Op::Report(i, o) if !m.held.is_empty() => {
+                        let g = m.held[i % m.held.len()];
+                        m.core.report(&g, &outcome(o), m.now, &mut wake);
+                    }
+                    Op::Advance(ms) => m.now += Duration::from_millis(u64::from(ms)),
+                    Op::Quarantine(s, q) => {
+                        let reason = q.then(|| "test".to_string());
+                        m.core.set_quarantine(u32::from(s), reason, m.now, &mut wake);
+                    }
+                    Op::Timer => {
+                        if let Some(d) = m.core.next_deadline() {
+                            m.now = m.now.max(d);
+                        }
+                        m.core.on_timer(m.now, &mut wake);
+                    }
+                    _ => {}
+                }
+                m.collect();
+                m.check_counts();
+            }
+            // Drain: cancel every waiter, release every lease: nothing is left in flight.
+            for id in std::mem::take(&mut m.waiting) {
+                let now = m.now;
+                m.core.cancel(id, &mut wake, || now);
+            }
+            for g in std::mem::take(&mut m.held) {
+                let now = m.now;
+                m.core.release(g, &mut wake, || now);
+            }
+            m.check_counts();
+            prop_assert!(m.core.waiters.is_empty());
+        }
+
+        /// A waiter that could be served never sits in the queue: after any service pass, the
+        /// head of each "any IP" group is blocked for real.
+        #[test]
+        fn no_servable_waiter_is_left_waiting(
+            ops in proptest::collection::vec(op(), 1..80),
+        ) {
+            let t0 = Instant::now();
+            let ips: Vec<IpAddr> = (0..SLOTS).map(|i| ip(i + 2)).collect();
+            let core = Core::new(&ips, Some(1), CooldownPolicy::default(), vec![("b".into(), None)], t0);
+            let mut m = Model { core, now: t0, held: Vec::new(), waiting: Vec::new() };
+            let mut wake = Vec::new();
+            for op in ops {
+                match op {
+                    Op::Enqueue(w) | Op::Try(w) => {
+                        let id = m.core.enqueue(w, Waker::noop().clone(), m.now, &mut wake);
+                        m.waiting.push(id);
+                    }
+                    Op::Release(i) if !m.held.is_empty() => {
+                        let g = m.held.swap_remove(i % m.held.len());
+                        let now = m.now;
+                        m.core.release(g, &mut wake, || now);
+                    }
+                    Op::Advance(ms) => {
+                        m.now += Duration::from_millis(u64::from(ms));
+                        m.core.on_timer(m.now, &mut wake);
+                    }
+                    Op::Report(i, o) if !m.held.is_empty() => {
+                        let g = m.held[i % m.held.len()];
+                        m.core.report(&g, &outcome(o), m.now, &mut wake);
+                    }
+                    _ => {}
+                }
+                m.collect();
+                // Every queued waiter must be unservable right now.
+                let queued: Vec<Want> = m.core.waiters.queued().map(|(_, w)| *w).collect();
+                for w in queued {
+                    let r = m.core.pool.pick(&w, m.now);
+                    prop_assert!(r.is_err(), "servable waiter left queued: {w:?}");
+                }
+            }
+        }
+    }
+}

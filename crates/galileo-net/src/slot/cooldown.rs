@@ -1,0 +1,275 @@
+//! Exponential rest after 429s, timeouts and connect failures, honouring `Retry-After`.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// How long an IP rests. Built from `[network.cooldown_ms]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CooldownPolicy {
+    /// First rest after a 429.
+    pub rate_limited_start: Duration,
+    /// First rest after a timeout or a connect failure.
+    pub timeout_start: Duration,
+    /// The longest exponential rest.
+    pub max: Duration,
+    /// The longest `Retry-After` honoured.
+    pub retry_after_max: Duration,
+}
+
+impl Default for CooldownPolicy {
+    fn default() -> Self {
+        Self {
+            rate_limited_start: Duration::from_millis(500),
+            timeout_start: Duration::from_millis(250),
+            max: Duration::from_secs(30),
+            retry_after_max: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Why an IP is resting (`reason` in `galileo_ip_cooldown_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CooldownReason {
+    /// The server answered 429.
+    RateLimited,
+    /// A request timed out.
+    Timeout,
+    /// A connection could not be made.
+    Connect,
+}
+
+impl CooldownReason {
+    /// Every reason, in label order.
+    pub const ALL: [CooldownReason; 3] = [
+        CooldownReason::RateLimited,
+        CooldownReason::Timeout,
+        CooldownReason::Connect,
+    ];
+
+    /// The metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            CooldownReason::RateLimited => "rate_limited",
+            CooldownReason::Timeout => "timeout",
+            CooldownReason::Connect => "connect",
+        }
+    }
+}
+
+/// The cooldown state of one IP.
+///
+/// Failures come in bursts: when an IP is hit by a 429, every request in flight on it at that
+/// moment tends to get one too. Counting each as a new event would square the rest time, so a
+/// failure escalates the rest only when its lease was granted *after* the last escalation (the
+/// lease carries the `epoch` it saw). Later reports of the same burst can still lengthen the rest
+/// with their own `Retry-After`, never shorten it.
+///
+/// The rest is the server's `Retry-After` when it gives one (clamped to `retry_after_max`),
+/// else `start × 2^(streak − 1)` capped at `max`; each success takes one step off the streak.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Cooldown {
+    until: Option<Instant>,
+    streak: u32,
+    epoch: u64,
+    reason: Option<CooldownReason>,
+}
+
+/// What a failure did to the cooldown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Penalty {
+    /// The IP rests until then.
+    pub(crate) until: Instant,
+    /// A new burst (streak and epoch advanced), as opposed to a straggler of the last one.
+    pub(crate) new_event: bool,
+    /// `Retry-After` was longer than `retry_after_max` and was clamped.
+    pub(crate) clamped: bool,
+}
+
+impl Cooldown {
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    pub(crate) fn until(&self) -> Option<Instant> {
+        self.until
+    }
+
+    pub(crate) fn streak(&self) -> u32 {
+        self.streak
+    }
+
+    pub(crate) fn reason(&self) -> Option<CooldownReason> {
+        self.reason
+    }
+
+    pub(crate) fn is_cooling(&self, now: Instant) -> bool {
+        self.until.is_some_and(|u| u > now)
+    }
+
+    pub(crate) fn failure(
+        &mut self,
+        reason: CooldownReason,
+        retry_after: Option<Duration>,
+        lease_epoch: u64,
+        now: Instant,
+        policy: &CooldownPolicy,
+    ) -> Penalty {
+        let new_event = lease_epoch == self.epoch;
+        let mut exponential = Duration::ZERO;
+        if new_event {
+            self.streak = self.streak.saturating_add(1);
+            self.epoch += 1;
+            let start = match reason {
+                CooldownReason::RateLimited => policy.rate_limited_start,
+                CooldownReason::Timeout | CooldownReason::Connect => policy.timeout_start,
+            };
+            let doublings = (self.streak - 1).min(31);
+            exponential = start.saturating_mul(1 << doublings).min(policy.max);
+        }
+        // A server that states its pause knows its own limiter: rest exactly that long (a
+        // shorter rest would be refused, a longer one wastes quota). "0" from a server that is
+        // rate limiting is not credible, so it gets the exponential rest.
+        let (rest, clamped) = match retry_after {
+            Some(asked) if !asked.is_zero() => (
+                asked.min(policy.retry_after_max),
+                asked > policy.retry_after_max,
+            ),
+            _ => (exponential, false),
+        };
+        let until = (now + rest).max(self.until.unwrap_or(now));
+        if until > now {
+            self.until = Some(until);
+            self.reason = Some(reason);
+        }
+        Penalty {
+            until,
+            new_event,
+            clamped,
+        }
+    }
+
+    /// A success decays the streak by one step.
+    pub(crate) fn success(&mut self) {
+        self.streak = self.streak.saturating_sub(1);
+    }
+
+    /// Forgets a rest that has ended.
+    pub(crate) fn expire(&mut self, now: Instant) -> bool {
+        if self.until.is_some_and(|u| u <= now) {
+            self.until = None;
+            self.reason = None;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn doubles_per_burst_up_to_the_cap_and_decays_on_success() {
+        let p = CooldownPolicy {
+            max: ms(3000),
+            ..CooldownPolicy::default()
+        };
+        let mut c = Cooldown::default();
+        let now = Instant::now();
+        let mut rests = Vec::new();
+        for _ in 0..5 {
+            let e = c.epoch();
+            let pen = c.failure(CooldownReason::RateLimited, None, e, now, &p);
+            assert!(pen.new_event);
+            rests.push((pen.until - now).as_millis());
+            c.expire(pen.until);
+        }
+        assert_eq!(rests, vec![500, 1000, 2000, 3000, 3000]);
+        for _ in 0..5 {
+            c.success();
+        }
+        assert_eq!(c.streak(), 0);
+        let e = c.epoch();
+        let pen = c.failure(CooldownReason::Timeout, None, e, now, &p);
+        assert_eq!(pen.until - now, ms(250));
+    }
+
+    #[test]
+    fn stragglers_of_a_burst_do_not_escalate_but_may_lengthen() {
+        let p = CooldownPolicy::default();
+        let mut c = Cooldown::default();
+        let now = Instant::now();
+        let granted_epoch = c.epoch(); // three leases granted before any 429
+        let first = c.failure(CooldownReason::RateLimited, None, granted_epoch, now, &p);
+        assert!(first.new_event);
+        let second = c.failure(CooldownReason::RateLimited, None, granted_epoch, now, &p);
+        assert!(!second.new_event);
+        assert_eq!(
+            second.until, first.until,
+            "a straggler must not extend the rest"
+        );
+        let third = c.failure(
+            CooldownReason::RateLimited,
+            Some(Duration::from_secs(2)),
+            granted_epoch,
+            now,
+            &p,
+        );
+        assert_eq!(third.until, now + Duration::from_secs(2));
+        assert_eq!(c.streak(), 1);
+    }
+
+    #[test]
+    fn retry_after_is_the_rest_when_given() {
+        let p = CooldownPolicy::default();
+        let mut c = Cooldown::default();
+        let now = Instant::now();
+        // Shorter than the exponential start: the server knows best.
+        let pen = c.failure(CooldownReason::RateLimited, Some(ms(300)), 0, now, &p);
+        assert_eq!(pen.until, now + ms(300));
+        c.expire(pen.until);
+        // "0" is not credible: exponential (second burst: 1 s).
+        let e = c.epoch();
+        let pen = c.failure(
+            CooldownReason::RateLimited,
+            Some(Duration::ZERO),
+            e,
+            now,
+            &p,
+        );
+        assert_eq!(pen.until, now + ms(1000));
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_clamped() {
+        let p = CooldownPolicy::default();
+        let mut c = Cooldown::default();
+        let now = Instant::now();
+        let pen = c.failure(
+            CooldownReason::RateLimited,
+            Some(Duration::from_secs(2)),
+            0,
+            now,
+            &p,
+        );
+        assert_eq!(pen.until, now + Duration::from_secs(2));
+        assert!(c.is_cooling(now + ms(1999)));
+        assert!(!c.is_cooling(now + ms(2000)));
+        let e = c.epoch();
+        let pen = c.failure(
+            CooldownReason::RateLimited,
+            Some(Duration::from_secs(86_400)),
+            e,
+            now,
+            &p,
+        );
+        assert!(pen.clamped);
+        assert_eq!(pen.until, now + p.retry_after_max);
+    }
+}

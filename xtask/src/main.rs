@@ -1,0 +1,199 @@
+//! `cargo xtask`: the project's task runner.
+//!
+//! - `cargo xtask test`: everything CI checks, on a fresh machine too: installs what the tests
+//!   need (Debian packages when running as root, cargo-deny), then rustfmt, clippy with
+//!   `-D warnings`, cargo-deny (bans, licenses, sources) and the workspace tests. As root it also
+//!   runs the tests that create network namespaces, and makes them mandatory.
+//! - `cargo xtask ci`: what `.ci/run` calls; the same as `test`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "Galileo's task runner")]
+struct Cli {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// rustfmt, clippy -D warnings, cargo-deny and the workspace tests, installing what they need.
+    Test {
+        /// Skip rustfmt, clippy and cargo-deny; run only the tests.
+        #[arg(long)]
+        tests_only: bool,
+        /// Extra arguments for `cargo test` (after `--`), e.g. a test name filter.
+        #[arg(last = true)]
+        cargo_test_args: Vec<String>,
+    },
+    /// What CI runs (`.ci/run`): the same as `test`.
+    Ci,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.task {
+        Task::Test {
+            tests_only,
+            cargo_test_args,
+        } => test(tests_only, &cargo_test_args),
+        Task::Ci => test(false, &[]),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: FAILED: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn test(tests_only: bool, extra: &[String]) -> Result<()> {
+    let started = SystemTime::now();
+    let root = root();
+    let as_root = is_root();
+    step("prerequisites", || prerequisites(as_root, tests_only))?;
+    if !tests_only {
+        step("rustfmt", || {
+            cargo(&root, &["fmt", "--all", "--", "--check"], &[])
+        })?;
+        step("clippy", || {
+            cargo(
+                &root,
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--locked",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &[],
+            )
+        })?;
+        step("cargo-deny", || {
+            cargo(
+                &root,
+                &["deny", "--locked", "check", "bans", "licenses", "sources"],
+                &[],
+            )
+        })?;
+    }
+    let mut args = vec!["test", "--workspace", "--locked"];
+    if !extra.is_empty() {
+        args.push("--");
+        args.extend(extra.iter().map(String::as_str));
+    }
+    let env: &[(&str, &str)] = if as_root {
+        // Namespace tests must run, not skip.
+        &[("GALILEO_REQUIRE_NETNS", "1")]
+    } else {
+        eprintln!(
+            "xtask: not root: tests that create network namespaces will skip (run `sudo -E cargo xtask test` to include them)"
+        );
+        &[]
+    };
+    step("tests", || cargo(&root, &args, env))?;
+    eprintln!("\nxtask: all checks passed in {:.0?}", started.elapsed().unwrap_or_default());
+    Ok(())
+}
+
+fn step(name: &str, f: impl FnOnce() -> Result<()>) -> Result<()> {
+    eprintln!("\n==> {name}");
+    let t = SystemTime::now();
+    f().with_context(|| format!("step `{name}`"))?;
+    eprintln!("==> {name}: ok ({:.1?})", t.elapsed().unwrap_or_default());
+    Ok(())
+}
+
+fn cargo(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(root)
+        .status()
+        .with_context(|| format!("cannot run {cargo}"))?;
+    if !status.success() {
+        bail!("`cargo {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Installs what the checks and tests need, or says exactly how to.
+fn prerequisites(as_root: bool, tests_only: bool) -> Result<()> {
+    // The namespace tests drive `ip` (iproute2); only root can run them, so only root needs it.
+    if as_root {
+        debian_package("ip", "iproute2", as_root)?;
+    }
+    if !tests_only && !has_command("cargo-deny", &["--version"]) {
+        eprintln!("xtask: installing cargo-deny (about two minutes, once)");
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["install", "cargo-deny", "--locked"])
+            .status()
+            .context("cannot run cargo install")?;
+        if !status.success() {
+            bail!("cannot install cargo-deny; run `cargo install cargo-deny --locked` and retry");
+        }
+    }
+    Ok(())
+}
+
+fn has_command(cmd: &str, args: &[&str]) -> bool {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Makes sure `cmd` exists, installing Debian package `pkg` as root, else failing with the
+/// exact command to run.
+fn debian_package(cmd: &str, pkg: &str, as_root: bool) -> Result<()> {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {cmd}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return Ok(());
+    }
+    if !as_root {
+        bail!("`{cmd}` is missing: run `sudo apt-get install -y {pkg}` and retry");
+    }
+    eprintln!("xtask: installing {pkg} (for `{cmd}`)");
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    };
+    let install = || apt(&["install", "-y", "--no-install-recommends", pkg]);
+    // A fresh machine may have no package lists yet: update once and retry.
+    let installed = install() || (apt(&["update"]) && install());
+    if !installed {
+        bail!("cannot install {pkg}: run `apt-get update && apt-get install -y {pkg}` and retry");
+    }
+    Ok(())
+}
