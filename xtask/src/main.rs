@@ -115,7 +115,10 @@ fn test(tests_only: bool, extra: &[String]) -> Result<()> {
         &[]
     };
     step("tests", || cargo(&root, &args, env))?;
-    eprintln!("\nxtask: all checks passed in {:.0?}", started.elapsed().unwrap_or_default());
+    eprintln!(
+        "\nxtask: all checks passed in {:.0?}",
+        started.elapsed().unwrap_or_default()
+    );
     Ok(())
 }
 
