@@ -283,6 +283,29 @@ mod tests {
         assert_eq!(cfg.http.request_timeout(), Duration::from_secs(10));
     }
 
+    proptest::proptest! {
+        /// Arbitrary text is a clean error or a valid config, never a panic.
+        #[test]
+        fn any_text_is_an_error_or_a_config(text in "(?s).{0,200}") {
+            let _ = NetworkConfig::from_toml(&text);
+        }
+
+        /// Arbitrary values for the documented keys are a clean error or a valid config.
+        #[test]
+        fn any_values_are_an_error_or_a_config(
+            key in proptest::sample::select(vec![
+                "enable_multiple_ip", "manual_ips", "ranges", "blacklist", "require_ips",
+                "per_ip_inflight_limit", "max_range_addresses", "cooldown_ms", "http", "backends",
+            ]),
+            value in proptest::sample::select(vec![
+                "true", "0", "-1", "18446744073709551616", "\"x\"", "[]", "[\"::\"]",
+                "[{ cidr = \"10.0.0.0/8\" }]", "{}", "{ max = 0 }", "{ a = { per_ip_rate = { requests = 1, period_ms = 0 } } }",
+            ]),
+        ) {
+            let _ = NetworkConfig::from_toml(&format!("{key} = {value}"));
+        }
+    }
+
     #[test]
     fn mistakes_get_errors_that_say_what_to_do() {
         for (text, needle) in [

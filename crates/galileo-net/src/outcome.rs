@@ -134,6 +134,22 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever a server sends, parsing never panics and never returns a negative wait.
+        #[test]
+        fn any_retry_after_value_parses_or_is_ignored(value in ".{0,64}", now in 0u64..4_000_000_000) {
+            let _ = parse_retry_after(&value, at(now));
+        }
+
+        #[test]
+        fn any_delta_seconds_round_trips(secs in 0u64..u64::MAX) {
+            proptest::prop_assert_eq!(
+                parse_retry_after(&secs.to_string(), at(0)),
+                Some(Duration::from_secs(secs))
+            );
+        }
+    }
+
     #[test]
     fn classification() {
         let now = SystemTime::now();
