@@ -20,7 +20,6 @@ use crate::{IpLease, NetError};
 
 /// A pending [`IpLease`]; see [`IpAllocator::acquire`](crate::IpAllocator::acquire).
 #[must_use = "futures do nothing unless awaited"]
-#[derive(Debug)]
 pub struct Acquire<'a> {
     shared: &'a Arc<Shared>,
     state: State,
@@ -31,6 +30,17 @@ enum State {
     Start(Result<Want, NetError>),
     Waiting(WaiterId),
     Done,
+}
+
+impl std::fmt::Debug for Acquire<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match &self.state {
+            State::Start(_) => "start",
+            State::Waiting(_) => "waiting",
+            State::Done => "done",
+        };
+        f.debug_struct("Acquire").field("state", &state).finish()
+    }
 }
 
 impl<'a> Acquire<'a> {

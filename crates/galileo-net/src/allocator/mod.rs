@@ -101,9 +101,20 @@ impl Drop for Shared {
 /// assert_eq!(other.ip().to_string(), "127.0.0.3");
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct IpAllocator {
     shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for IpAllocator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut backends: Vec<&String> = self.shared.backend_ids.keys().collect();
+        backends.sort();
+        f.debug_struct("IpAllocator")
+            .field("slots", &self.shared.sources.len())
+            .field("backends", &backends)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Builds an [`IpAllocator`]; see [`IpAllocator::builder`].

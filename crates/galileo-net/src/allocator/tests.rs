@@ -356,6 +356,26 @@ async fn close_fails_waiters_and_later_acquires() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn debug_output_stays_short() {
+    let mut b = IpAllocator::builder(&inventory(200));
+    b.backend("jupiter", None);
+    let a = b.build();
+    assert_eq!(
+        format!("{a:?}"),
+        r#"IpAllocator { slots: 200, backends: ["jupiter"], .. }"#
+    );
+    let l = a.try_acquire(TaskKind::Quote, 1).unwrap();
+    assert_eq!(
+        format!("{l:?}"),
+        "IpLease { ip: 127.0.0.2, kind: Quote, mode: Ephemeral }"
+    );
+    assert_eq!(
+        format!("{:?}", a.acquire(TaskKind::Quote, 1)),
+        r#"Acquire { state: "start" }"#
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_driver_ends_with_the_allocator() {
     let a = alloc(1, None);
     let l = a.try_acquire(TaskKind::Quote, 1).unwrap();
