@@ -215,6 +215,12 @@ impl NetworkConfig {
                 c.rate_limited_start.max(c.timeout_start)
             ));
         }
+        let day_ms = crate::slot::MAX_REST.as_millis() as u64;
+        if c.max > day_ms || c.retry_after_max > day_ms {
+            return bad(format!(
+                "cooldown_ms.max and retry_after_max must be at most {day_ms} (a day)"
+            ));
+        }
         let h = &self.http;
         if h.request_timeout_ms == 0 || h.connect_timeout_ms == 0 {
             return bad(
@@ -329,6 +335,10 @@ mod tests {
             ),
             ("[cooldown_ms]\nmax = 100", "raise it to at least 500"),
             ("[http]\nmax_clients = 0", "max_clients"),
+            (
+                "[cooldown_ms]\nretry_after_max = 18446744073709551615",
+                "at most 86400000",
+            ),
             (
                 "[backends.x]\nper_ip_rate = { requests = 0 }",
                 "requests must be at least 1",

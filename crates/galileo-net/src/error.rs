@@ -64,11 +64,11 @@ pub enum NetError {
         burst: u32,
     },
 
-    /// `try_acquire` found no eligible IP.
+    /// `try_acquire` found no eligible IP (or others wait ahead of it).
     #[error("no source IP is eligible right now")]
     WouldBlock {
-        /// When an IP becomes eligible by the clock alone (cooldown end or budget refill), if known;
-        /// `None` means waiting for a lease to be released.
+        /// When the clock alone may change that (a rest ending, a budget refilling); `None` when
+        /// only a release can (or the request queued behind others that must go first).
         retry_at: Option<Instant>,
     },
 

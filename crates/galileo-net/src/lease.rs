@@ -3,7 +3,8 @@
 //! The life of a lease:
 //! 1. **Granted** by the allocator (`acquire*`, see `allocator::acquire`): the slot's in-flight
 //!    count (or long-lived count) goes up, the backend's per-IP budget is charged `cost`, and the
-//!    lease remembers the slot's cooldown epoch.
+//!    lease remembers the slot's cooldown epoch (refreshed at each report, so a failure counts
+//!    as a new burst only if the lease has seen the last one, or the rest is over).
 //! 2. **Used**: every request made under it leaves from [`IpLease::ip`] (the HTTP client and
 //!    stream constructors bind to it) and is [`report`](IpLease::report)ed: successes decay the
 //!    IP's cooldown streak and grow its adaptive limit; 429s, timeouts and connect failures make
@@ -15,6 +16,7 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::time::Instant;
 
@@ -26,11 +28,17 @@ use crate::{LeaseMode, Outcome, SourceIp, TaskKind};
 pub struct IpLease {
     shared: Arc<Shared>,
     grant: Grant,
+    /// The slot's cooldown epoch as this lease last saw it (only touched under the core lock).
+    epoch: AtomicU64,
 }
 
 impl IpLease {
     pub(crate) fn new(shared: Arc<Shared>, grant: Grant) -> Self {
-        Self { shared, grant }
+        Self {
+            shared,
+            epoch: AtomicU64::new(grant.epoch),
+            grant,
+        }
     }
 
     /// The source IP (`0.0.0.0` for the OS default source).
@@ -59,7 +67,9 @@ impl IpLease {
         let now = Instant::now();
         let mut wake = Vec::new();
         let mut core = self.shared.lock();
-        core.report(&self.grant, &outcome, now, &mut wake);
+        let seen = self.epoch.load(Ordering::Relaxed);
+        let epoch = core.report(&self.grant, seen, &outcome, now, &mut wake);
+        self.epoch.store(epoch, Ordering::Relaxed);
         self.shared.finish(core, wake);
     }
 }

@@ -8,8 +8,9 @@
 //!   recently used; per-IP in-flight limits that shrink on 429 bursts and grow back (AIMD);
 //!   exponential cooldowns that honour `Retry-After`; proactive per-(IP, backend) rates;
 //!   sticky, specific and excluding targets; priority so landing never waits behind quotes.
-//!   Waiting never spins: releases hand capacity to the next waiter and a timer task sleeps
-//!   to the exact instant a cooldown ends or a budget refills.
+//!   Waiting never spins: releases hand capacity to the next waiter, and a waiter heading a
+//!   line blocked by the clock sleeps to the exact instant a cooldown ends or a budget refills.
+//!   No background task: it works the same on any tokio runtime.
 //! - [`HttpClient`] and [`BoundHttpClient`]: hyper + rustls clients, one per IP (so a connection
 //!   opened from one IP never carries a request leased to another), HTTP/1.1 and HTTP/2 by
 //!   ALPN, a timeout, response classification, and the outcome reported to the lease.

@@ -344,6 +344,36 @@ async fn server_errors_are_counted_without_rest_and_oversized_bodies_refused() {
 }
 
 #[tokio::test]
+async fn a_429_is_a_429_even_when_its_body_is_too_large() {
+    let server = ServerBuilder::new()
+        .reply(|_| Reply {
+            body: vec![b'x'; 4096].into(),
+            ..Reply::status(429).header("retry-after", "30")
+        })
+        .start()
+        .await;
+    let alloc = allocator(2, 1, None);
+    let client = BoundHttpClient::new(&HttpConfig {
+        max_response_bytes: 1024,
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    let lease = alloc.acquire(TaskKind::Quote, 1).await.unwrap();
+    let err = client
+        .send(&lease, get(&server.url("http", "/")))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, NetError::BodyTooLarge { .. }), "{err}");
+    let s = &alloc.snapshot()[0];
+    assert_eq!((s.state, s.total.rate_limited), (SlotState::CoolingDown, 1));
+    let rest = s.cooldown_remaining.unwrap();
+    assert!(
+        rest > Duration::from_secs(29) && rest <= Duration::from_secs(30),
+        "{rest:?}"
+    );
+}
+
+#[tokio::test]
 async fn bound_streams_leave_from_the_leased_ip_with_or_without_tls() {
     let ca = TestCa::new();
     let client = ca.client(&HttpConfig::default());
@@ -437,4 +467,16 @@ async fn outcomes_reach_the_metrics() {
         seen["galileo_ip_inventory_total{state=usable}"],
         Gauge(1.0.into())
     );
+
+    // Runtime quarantines add to those made at start (here: none).
+    metrics::with_local_recorder(&recorder, || alloc.quarantine(loopback(2), "test").unwrap());
+    let gauges: HashMap<String, _> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(k, ..)| k.key().name() == "galileo_ip_inventory_total")
+        .map(|(k, _, _, v)| (k.key().labels().next().unwrap().value().to_string(), v))
+        .collect();
+    assert_eq!(gauges["usable"], Gauge(0.0.into()));
+    assert_eq!(gauges["quarantined"], Gauge(1.0.into()));
 }

@@ -1,21 +1,23 @@
 //! The `Acquire` future: a pending lease request.
 //!
-//! First poll: served at once if an IP is eligible, refused at once if it never will be, else
-//! queued. The core hands the lease to the queued waiter directly and wakes it; the next poll
-//! takes it. Dropping the future while queued removes it from the queue; dropping it after a
-//! lease was handed to it but before it was polled releases that lease. Nothing leaks either
-//! way.
+//! First poll: the request is admitted by the core: served at once, refused at once, or queued
+//! in its rightful place. The core hands a lease to a queued waiter directly and wakes it; the
+//! next poll takes it. A waiter that heads a line blocked by the clock (a rest, a budget refill)
+//! gets a deadline from the core and sleeps until then itself, on whatever runtime polls it,
+//! then runs a service pass. Dropping the future while queued removes it from the queue;
+//! dropping it after a lease was handed to it but before it was polled releases that lease.
+//! Nothing leaks either way.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep, sleep_until};
 
-use super::core::{Blocked, Want};
+use super::Shared;
+use super::core::{Admission, Grant, Want};
 use super::waiters::{WaitState, WaiterId};
-use super::{Shared, driver};
 use crate::{IpLease, NetError};
 
 /// A pending [`IpLease`]; see [`IpAllocator::acquire`](crate::IpAllocator::acquire).
@@ -23,6 +25,8 @@ use crate::{IpLease, NetError};
 pub struct Acquire<'a> {
     shared: &'a Arc<Shared>,
     state: State,
+    /// Armed while this waiter holds its line's timer. Boxed (once) so the future stays `Unpin`.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 #[derive(Debug)]
@@ -48,7 +52,27 @@ impl<'a> Acquire<'a> {
         Self {
             shared,
             state: State::Start(want),
+            timer: None,
         }
+    }
+
+    fn lease(&self, grant: Grant) -> IpLease {
+        IpLease::new(self.shared.clone(), grant)
+    }
+
+    /// Sleeps to the waiter's deadline, if it has one; Ready when it has passed.
+    fn poll_timer(&mut self, deadline: Option<Instant>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(at) = deadline else {
+            return Poll::Pending;
+        };
+        match &mut self.timer {
+            Some(t) if t.deadline() == at => {}
+            Some(t) => t.as_mut().reset(at),
+            None => self.timer = Some(Box::pin(sleep_until(at))),
+        }
+        let timer = self.timer.as_mut().expect("armed above");
+        ready!(timer.as_mut().poll(cx));
+        Poll::Ready(())
     }
 }
 
@@ -58,56 +82,45 @@ impl Future for Acquire<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let shared = this.shared;
-        match std::mem::replace(&mut this.state, State::Done) {
-            State::Start(Err(e)) => Poll::Ready(Err(e)),
+        let id = match std::mem::replace(&mut this.state, State::Done) {
+            State::Start(Err(e)) => return Poll::Ready(Err(e)),
             State::Start(Ok(want)) => {
-                let now = Instant::now();
                 let mut wake = Vec::new();
                 let mut core = shared.lock();
-                let result = match core.try_grant(&want, now, &mut wake) {
-                    Ok(grant) => Poll::Ready(Ok(grant)),
-                    Err(Blocked::Refused(r)) => Poll::Ready(Err(r.into())),
-                    Err(Blocked::Wait { .. }) => {
-                        let id = core.enqueue(want, cx.waker().clone(), now, &mut wake);
-                        match core.waiters.poll(id, cx.waker()) {
-                            Some(state) => Poll::Ready(outcome(state)),
-                            None => {
-                                this.state = State::Waiting(id);
-                                Poll::Pending
-                            }
-                        }
-                    }
-                };
+                let admission = core.admit(&want, cx.waker(), Instant::now(), &mut wake);
                 shared.finish(core, wake);
-                if result.is_pending() {
-                    driver::ensure(shared);
-                }
-                result.map_ok(|grant| IpLease::new(shared.clone(), grant))
-            }
-            State::Waiting(id) => {
-                let mut core = shared.lock();
-                let polled = core.waiters.poll(id, cx.waker());
-                drop(core);
-                match polled {
-                    Some(state) => {
-                        Poll::Ready(outcome(state).map(|g| IpLease::new(shared.clone(), g)))
-                    }
-                    None => {
-                        this.state = State::Waiting(id);
-                        Poll::Pending
-                    }
+                match admission {
+                    Admission::Granted(g) => return Poll::Ready(Ok(this.lease(g))),
+                    Admission::Refused(r) => return Poll::Ready(Err(r.into())),
+                    Admission::Queued(id) => id,
                 }
             }
+            State::Waiting(id) => id,
             State::Done => panic!("Acquire polled after completion"),
+        };
+        loop {
+            let mut core = shared.lock();
+            let state = core.waiters.poll(id, cx.waker());
+            let deadline = core.waiters.deadline(id);
+            drop(core);
+            match state {
+                Some(WaitState::Granted(g)) => return Poll::Ready(Ok(this.lease(g))),
+                Some(WaitState::Failed(r)) => return Poll::Ready(Err(r.into())),
+                Some(WaitState::Waiting(_)) => unreachable!("poll returns final states only"),
+                None => {}
+            }
+            this.state = State::Waiting(id);
+            if this.poll_timer(deadline, cx).is_pending() {
+                return Poll::Pending;
+            }
+            // Our deadline passed: run the service pass the clock was waiting for. It moves every
+            // deadline past `now`, so this loop goes round at most once more before sleeping.
+            this.state = State::Done;
+            let mut wake = Vec::new();
+            let mut core = shared.lock();
+            core.on_timer(Instant::now(), &mut wake);
+            shared.finish(core, wake);
         }
-    }
-}
-
-fn outcome(state: WaitState) -> Result<super::core::Grant, NetError> {
-    match state {
-        WaitState::Granted(g) => Ok(g),
-        WaitState::Failed(r) => Err(r.into()),
-        WaitState::Waiting(_) => unreachable!("poll returns final states only"),
     }
 }
 

@@ -86,14 +86,19 @@ pub(crate) enum Refusal {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Blocked {
     /// Wait; `until` is when the clock alone may change that (a rest ending, budget refilling),
-    /// `None` when only a release or a report can.
+    /// `None` when only a release or a report can. `on_budget`: the backend's budget is what is
+    /// missing.
     Wait {
         until: Option<Instant>,
+        on_budget: bool,
     },
     Refused(Refusal),
 }
 
-const NO_WAIT: Blocked = Blocked::Wait { until: None };
+const NO_WAIT: Blocked = Blocked::Wait {
+    until: None,
+    on_budget: false,
+};
 
 #[derive(Debug)]
 pub(crate) struct Backend {
@@ -120,10 +125,25 @@ const STICKY_CAP: usize = 4096;
 pub(crate) struct Core {
     pub(crate) pool: Pool,
     pub(crate) waiters: Waiters,
-    next_deadline: Option<Instant>,
-    /// The deadline moved earlier since the driver last looked.
-    deadline_moved: bool,
-    blocked_scratch: Vec<bool>,
+    scratch: Scratch,
+}
+
+/// Buffers reused by every service pass.
+#[derive(Debug, Default)]
+struct Scratch {
+    group_blocked: Vec<bool>,
+    budget_blocked: Vec<bool>,
+    done: Vec<(WaiterId, WaitState)>,
+    deadlines: Vec<(WaiterId, Option<Instant>)>,
+}
+
+/// What became of a request that arrived.
+#[derive(Debug)]
+pub(crate) enum Admission {
+    Granted(Grant),
+    Refused(Refusal),
+    /// Queued; its future polls [`Waiters::poll`] and sleeps to [`Waiters::deadline`].
+    Queued(WaiterId),
 }
 
 impl Core {
@@ -163,46 +183,36 @@ impl Core {
         Self {
             pool,
             waiters: Waiters::default(),
-            next_deadline: None,
-            deadline_moved: false,
-            blocked_scratch: Vec::new(),
+            scratch: Scratch::default(),
         }
     }
 
-    /// Serves `want` now if it can, without queueing. Queued waiters are served first.
-    pub(crate) fn try_grant(
+    /// A request arrives. With nobody waiting it is served at once if it can be; otherwise it
+    /// joins the queue *before* the service pass, so it is served in its rightful order (task
+    /// kind, then arrival) and can never overtake a waiter that ranks ahead of it.
+    pub(crate) fn admit(
         &mut self,
         want: &Want,
+        waker: &Waker,
         now: Instant,
         wake: &mut Vec<Waker>,
-    ) -> Result<Grant, Blocked> {
+    ) -> Admission {
         if self.waiters.is_empty() {
             self.pool.advance(now);
-        } else {
-            self.service(now, wake);
+            match self.pool.pick(want, now) {
+                Ok(slot) => return Admission::Granted(self.pool.grant(slot, want, now)),
+                Err(Blocked::Refused(r)) => return Admission::Refused(r),
+                Err(Blocked::Wait { .. }) => {}
+            }
         }
-        match self.pool.pick(want, now) {
-            Ok(slot) => Ok(self.pool.grant(slot, want, now)),
-            // A rest ending may also unblock it: report the earliest clock-driven change.
-            Err(Blocked::Wait { until }) => Err(Blocked::Wait {
-                until: earliest(until, self.pool.next_rest_end()),
-            }),
-            Err(refused) => Err(refused),
-        }
-    }
-
-    /// Queues `want` and runs a service pass (which may serve it at once: check with
-    /// [`Waiters::poll`]).
-    pub(crate) fn enqueue(
-        &mut self,
-        want: Want,
-        waker: Waker,
-        now: Instant,
-        wake: &mut Vec<Waker>,
-    ) -> WaiterId {
-        let id = self.waiters.push(want, waker);
+        let id = self.waiters.push(*want, waker.clone());
         self.service(now, wake);
-        id
+        match self.waiters.poll(id, waker) {
+            Some(WaitState::Granted(g)) => Admission::Granted(g),
+            Some(WaitState::Failed(r)) => Admission::Refused(r),
+            Some(WaitState::Waiting(_)) => unreachable!("poll returns final states only"),
+            None => Admission::Queued(id),
+        }
     }
 
     /// A lease ends.
@@ -218,17 +228,21 @@ impl Core {
         }
     }
 
-    /// A lease reports the outcome of one request.
+    /// A lease reports the outcome of one request; `epoch` is the slot epoch the lease last saw.
+    /// Returns the epoch the lease must report with next time.
     pub(crate) fn report(
         &mut self,
         grant: &Grant,
+        epoch: u64,
         outcome: &Outcome,
         now: Instant,
         wake: &mut Vec<Waker>,
-    ) {
-        if self.pool.report(grant, outcome, now) && !self.waiters.is_empty() {
+    ) -> u64 {
+        let (changed, epoch) = self.pool.report(grant, epoch, outcome, now);
+        if changed && !self.waiters.is_empty() {
             self.service(now, wake);
         }
+        epoch
     }
 
     /// A waiter's future went away.
@@ -242,14 +256,12 @@ impl Core {
             self.pool.release(grant);
         }
         if !self.waiters.is_empty() {
-            // The cancelled waiter may have been the head that blocked its group.
+            // The cancelled waiter may have headed a blocked line, or held its timer.
             self.service(now(), wake);
-        } else {
-            self.next_deadline = None;
         }
     }
 
-    /// The timer fired.
+    /// A waiter's timer fired.
     pub(crate) fn on_timer(&mut self, now: Instant, wake: &mut Vec<Waker>) {
         self.service(now, wake);
     }
@@ -263,7 +275,6 @@ impl Core {
                     .complete(id, WaitState::Failed(Refusal::Closed)),
             );
         }
-        self.next_deadline = None;
     }
 
     pub(crate) fn set_quarantine(
@@ -301,68 +312,98 @@ impl Core {
         self.service(now, wake);
     }
 
-    /// When the driver must call [`on_timer`](Self::on_timer) next, and whether that moved
-    /// earlier since the last call (the driver must be told).
-    pub(crate) fn take_deadline(&mut self) -> (Option<Instant>, bool) {
-        (self.next_deadline, std::mem::take(&mut self.deadline_moved))
-    }
-
+    /// The earliest waiter deadline: when the clock alone may let someone be served.
+    #[cfg(test)]
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.next_deadline
+        self.waiters
+            .queued()
+            .filter_map(|(id, _)| self.waiters.deadline(id))
+            .min()
     }
 
-    /// Serves queued waiters in order (task kind, then arrival) while it can, and computes the
-    /// next deadline.
+    /// Serves queued waiters in order (task kind, then arrival) while it can, and gives a
+    /// deadline to each waiter that must time the wait of its line.
+    ///
+    /// Ordering rules, so that nobody is overtaken by someone ranking behind them:
+    /// - "any IP" waiters of one backend form a line: once its first member cannot be served,
+    ///   the rest of the line waits (first come, first served, whatever their cost);
+    /// - once a waiter cannot be served for lack of a backend's *budget*, every later waiter
+    ///   that would spend that budget waits too, targeted ones included (a cheaper request must
+    ///   not keep taking the cells a more urgent one is waiting to accumulate).
+    ///
+    /// A grant late in a pass can change why an earlier waiter is blocked (from budget to room,
+    /// say), which may free those held behind it, so passes repeat until one grants nothing.
+    /// Then the first blocked waiter of each line, and every blocked targeted waiter, gets the
+    /// instant the clock may unblock it (a budget refill, the earliest end of a rest); the
+    /// others get none. A waiter whose deadline moved earlier is woken to re-arm its timer.
     fn service(&mut self, now: Instant, wake: &mut Vec<Waker>) {
         self.pool.advance(now);
-        if self.waiters.is_empty() {
-            self.next_deadline = None;
-            return;
+        let rest_end = self.pool.next_rest_end();
+        while !self.waiters.is_empty() && self.pass(now, rest_end, wake) {}
+        for (id, deadline) in self.scratch.deadlines.drain(..) {
+            wake.extend(self.waiters.set_deadline(id, deadline));
         }
+    }
+
+    /// One pass over the queue; true if it served anyone. Leaves the deadlines it computed in
+    /// `scratch.deadlines`.
+    fn pass(&mut self, now: Instant, rest_end: Option<Instant>, wake: &mut Vec<Waker>) -> bool {
+        let sc = &mut self.scratch;
         let per_group = self.waiters.per_group();
-        let blocked = &mut self.blocked_scratch;
-        blocked.clear();
-        blocked.resize(per_group.len(), false);
+        sc.group_blocked.clear();
+        sc.group_blocked.resize(per_group.len(), false);
+        sc.budget_blocked.clear();
+        sc.budget_blocked.resize(self.pool.backends.len(), false);
+        sc.deadlines.clear();
         let mut open_groups = per_group.iter().filter(|n| **n > 0).count();
         let mut targeted_left = self.waiters.targeted();
-        let mut deadline = self.pool.next_rest_end();
-        let mut done: Vec<(WaiterId, WaitState)> = Vec::new();
 
         for (id, want) in self.waiters.queued() {
             if open_groups == 0 && targeted_left == 0 {
                 break;
             }
             let group = want.group();
-            match group {
-                Some(g) if blocked[g] => continue,
-                Some(_) => {}
-                None => targeted_left -= 1,
+            if group.is_none() {
+                targeted_left -= 1;
+            }
+            let budget = want
+                .backend
+                .filter(|b| self.pool.backends[usize::from(*b)].budget.is_some());
+            let behind = group.is_some_and(|g| sc.group_blocked[g])
+                || budget.is_some_and(|b| sc.budget_blocked[usize::from(b)]);
+            if behind {
+                sc.deadlines.push((id, None));
+                continue;
             }
             match self.pool.pick(want, now) {
                 Ok(slot) => {
                     let grant = self.pool.grant(slot, want, now);
-                    done.push((id, WaitState::Granted(grant)));
+                    sc.done.push((id, WaitState::Granted(grant)));
                 }
-                Err(Blocked::Wait { until }) => {
-                    if let Some(g) = group {
-                        blocked[g] = true;
+                Err(Blocked::Wait { until, on_budget }) => {
+                    let mut block_group = group;
+                    if on_budget && let Some(b) = budget {
+                        sc.budget_blocked[usize::from(b)] = true;
+                        // The backend's "any IP" line is behind this waiter too.
+                        block_group = block_group.or(Some(usize::from(b) + 1));
+                    }
+                    if let Some(g) = block_group
+                        && g < sc.group_blocked.len()
+                        && !std::mem::replace(&mut sc.group_blocked[g], true)
+                        && per_group[g] > 0
+                    {
                         open_groups -= 1;
                     }
-                    deadline = earliest(deadline, until);
+                    sc.deadlines.push((id, earliest(until, rest_end)));
                 }
-                Err(Blocked::Refused(r)) => done.push((id, WaitState::Failed(r))),
+                Err(Blocked::Refused(r)) => sc.done.push((id, WaitState::Failed(r))),
             }
         }
-        for (id, state) in done {
+        let served = !sc.done.is_empty();
+        for (id, state) in sc.done.drain(..) {
             wake.extend(self.waiters.complete(id, state));
         }
-        if self.waiters.is_empty() {
-            deadline = None;
-        }
-        if deadline.is_some() && (self.next_deadline.is_none() || deadline < self.next_deadline) {
-            self.deadline_moved = true;
-        }
-        self.next_deadline = deadline;
+        served
     }
 }
 
@@ -427,6 +468,7 @@ impl Pool {
         if !room {
             return Err(Blocked::Wait {
                 until: s.cooldown_until(),
+                on_budget: false,
             });
         }
         match self.backend_budget(want.backend) {
@@ -453,7 +495,7 @@ impl Pool {
             if let Some(b) = budget {
                 match self.budget_ready(want, b, i, now) {
                     Ok(()) => {}
-                    Err(Blocked::Wait { until: u }) => {
+                    Err(Blocked::Wait { until: u, .. }) => {
                         until = earliest(until, u);
                         continue;
                     }
@@ -465,7 +507,10 @@ impl Pool {
                 best = Some(rank);
             }
         }
-        best.map(|(_, _, i)| i).ok_or(Blocked::Wait { until })
+        best.map(|(_, _, i)| i).ok_or(Blocked::Wait {
+            until,
+            on_budget: until.is_some(),
+        })
     }
 
     fn budget_ready(
@@ -475,9 +520,13 @@ impl Pool {
         slot: u32,
         now: Instant,
     ) -> Result<(), Blocked> {
+        let short = |at| Blocked::Wait {
+            until: Some(at),
+            on_budget: true,
+        };
         match budget.ready_at(slot, now, want.cost) {
             Ok(at) if at <= now => Ok(()),
-            Ok(at) => Err(Blocked::Wait { until: Some(at) }),
+            Ok(at) => Err(short(at)),
             Err(Denied::ExceedsBurst { cost, burst }) => {
                 Err(Blocked::Refused(Refusal::ExceedsBurst {
                     backend: want
@@ -488,7 +537,7 @@ impl Pool {
                     burst,
                 }))
             }
-            Err(Denied::Until(at)) => Err(Blocked::Wait { until: Some(at) }),
+            Err(Denied::Until(at)) => Err(short(at)),
         }
     }
 
@@ -552,11 +601,18 @@ impl Pool {
         self.sync(grant.slot);
     }
 
-    /// Returns true if the slot's eligibility may have changed.
-    pub(crate) fn report(&mut self, grant: &Grant, outcome: &Outcome, now: Instant) -> bool {
+    /// Returns whether the slot's eligibility may have changed, and the slot's cooldown epoch
+    /// now (the lease reports with it next time).
+    pub(crate) fn report(
+        &mut self,
+        grant: &Grant,
+        epoch: u64,
+        outcome: &Outcome,
+        now: Instant,
+    ) -> (bool, u64) {
         let i = grant.slot as usize;
         let before = self.slots[i].cooldown_until();
-        let r = self.slots[i].report(outcome, grant.epoch, now, &self.policy);
+        let r = self.slots[i].report(outcome, epoch, now, &self.policy);
         self.metrics[i].request(outcome);
         let mut changed = r.limit_changed;
         if let Some((penalty, reason)) = r.penalty {
@@ -581,7 +637,7 @@ impl Pool {
         if changed {
             self.sync(grant.slot);
         }
-        changed
+        (changed, self.slots[i].cooldown_epoch())
     }
 
     /// Ends the rests that are over.

@@ -1,12 +1,12 @@
 //! `IpAllocator`: hands out [`IpLease`]s over the inventory's source IPs.
 //!
-//! The policy lives in the sans-IO [`core`]; this module is the thin shell around it: one mutex,
-//! the [`Acquire`] future, and a timer [`driver`] task for waits that only the clock can end.
+//! The policy lives in the sans-IO [`core`]; this module is the thin shell around it: one mutex
+//! and the [`Acquire`] future, which also times the waits only the clock can end. The allocator
+//! spawns no task, so it works the same on any runtime, or on several.
 
 mod acquire;
 mod budget;
 pub(crate) mod core;
-mod driver;
 mod ready;
 mod request;
 mod snapshot;
@@ -23,13 +23,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 
 use galileo_resilience::Quota;
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 pub use acquire::Acquire;
 pub(crate) use core::Grant;
-use core::{Blocked, Core, Resolved, Want};
+use core::{Admission, Core, Resolved, Want};
 pub use request::{BackendId, LeaseRequest, Target, TaskKind};
 pub use snapshot::{Capacity, SlotSnapshot};
 
@@ -43,8 +41,8 @@ pub(crate) struct Shared {
     pub(crate) sources: Box<[SourceIp]>,
     by_ip: HashMap<IpAddr, u32>,
     backend_ids: HashMap<String, BackendId>,
-    timer: Arc<Notify>,
-    driver: Mutex<Option<JoinHandle<()>>>,
+    /// Candidates the inventory quarantined at start (for the inventory gauge).
+    quarantined_at_start: usize,
 }
 
 impl Shared {
@@ -55,23 +53,13 @@ impl Shared {
         self.core.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Unlocks, tells the driver about an earlier deadline, and wakes the served waiters.
-    pub(crate) fn finish(&self, mut core: MutexGuard<'_, Core>, wake: Vec<Waker>) {
-        let (_, moved) = core.take_deadline();
+    /// Unlocks, then wakes the waiters the core served (or whose timers moved): never wake a
+    /// task while holding the lock it will take.
+    pub(crate) fn finish(&self, core: MutexGuard<'_, Core>, wake: Vec<Waker>) {
         drop(core);
-        if moved {
-            self.timer.notify_one();
-        }
         for w in wake {
             w.wake();
         }
-    }
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        // Let the driver see that the allocator is gone.
-        self.timer.notify_one();
     }
 }
 
@@ -182,8 +170,7 @@ impl AllocatorBuilder {
                     .enumerate()
                     .map(|(i, (n, _))| (n.clone(), BackendId(i as u16)))
                     .collect(),
-                timer: Arc::new(Notify::new()),
-                driver: Mutex::new(None),
+                quarantined_at_start: self.quarantined,
             }),
         }
     }
@@ -259,15 +246,21 @@ impl IpAllocator {
     /// [`try_acquire`](Self::try_acquire) for a full request.
     pub fn try_acquire_with(&self, request: LeaseRequest) -> Result<IpLease, NetError> {
         let want = self.resolve(&request)?;
+        let now = Instant::now();
         let mut wake = Vec::new();
         let mut core = self.shared.lock();
-        let r = core.try_grant(&want, Instant::now(), &mut wake);
+        let r = match core.admit(&want, Waker::noop(), now, &mut wake) {
+            Admission::Granted(grant) => Ok(grant),
+            Admission::Refused(r) => Err(r.into()),
+            Admission::Queued(id) => {
+                // Not served in its turn: leave the queue, and say when the clock may help.
+                let retry_at = core.waiters.deadline(id);
+                core.cancel(id, &mut wake, || now);
+                Err(NetError::WouldBlock { retry_at })
+            }
+        };
         self.shared.finish(core, wake);
-        match r {
-            Ok(grant) => Ok(IpLease::new(self.shared.clone(), grant)),
-            Err(Blocked::Wait { until }) => Err(NetError::WouldBlock { retry_at: until }),
-            Err(Blocked::Refused(r)) => Err(r.into()),
-        }
+        r.map(|grant| IpLease::new(self.shared.clone(), grant))
     }
 
     fn resolve(&self, r: &LeaseRequest) -> Result<Want, NetError> {
@@ -341,7 +334,10 @@ impl IpAllocator {
             .filter(|s| s.quarantine_reason().is_some())
             .count();
         self.shared.finish(core, wake);
-        crate::metrics::inventory(self.shared.sources.len() - quarantined, quarantined);
+        crate::metrics::inventory(
+            self.shared.sources.len() - quarantined,
+            self.shared.quarantined_at_start + quarantined,
+        );
         Ok(())
     }
 

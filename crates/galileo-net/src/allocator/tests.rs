@@ -2,7 +2,6 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Duration;
 
 use galileo_resilience::Quota;
@@ -342,6 +341,48 @@ async fn quarantine_and_restore() {
     assert!(err.is_config(), "{err}");
 }
 
+#[test]
+fn the_inventory_gauge_counts_start_and_runtime_quarantines() {
+    let cfg = crate::NetworkConfig::from_toml(
+        r#"
+        enable_multiple_ip = true
+        auto_discover = false
+        allow_loopback = true
+        manual_ips = ["127.0.0.2", "127.0.0.3", "192.0.2.1"]
+        "#,
+    )
+    .unwrap();
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    use metrics_util::debugging::DebugValue::Gauge;
+    // (usable, quarantined), from one snapshot: taking a snapshot consumes what it reports.
+    let gauges = || {
+        let snap = snapshotter.snapshot().into_vec();
+        let get = |state: &str| {
+            snap.iter()
+                .find(|(k, ..)| {
+                    k.key().name() == crate::metrics::IP_INVENTORY
+                        && k.key().labels().any(|l| l.value() == state)
+                })
+                .map(|(.., v)| match v {
+                    Gauge(g) => g.into_inner(),
+                    other => panic!("not a gauge: {other:?}"),
+                })
+                .unwrap()
+        };
+        (get("usable"), get("quarantined"))
+    };
+    metrics::with_local_recorder(&recorder, || {
+        let inv = Inventory::discover(&cfg).unwrap();
+        let a = IpAllocator::from_config(&cfg, &inv).unwrap();
+        assert_eq!(gauges(), (2.0, 1.0));
+        a.quarantine(ip(2), "test").unwrap();
+        assert_eq!(gauges(), (1.0, 2.0));
+        a.restore(ip(2)).unwrap();
+        assert_eq!(gauges(), (2.0, 1.0));
+    });
+}
+
 #[tokio::test(start_paused = true)]
 async fn close_fails_waiters_and_later_acquires() {
     let a = alloc(1, Some(1));
@@ -376,21 +417,152 @@ async fn debug_output_stays_short() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_driver_ends_with_the_allocator() {
-    let a = alloc(1, None);
+async fn cheap_requests_cannot_starve_a_waiting_land() {
+    let mut b = IpAllocator::builder(&inventory(1));
+    let q = Quota::per_second(NonZeroU32::new(1).unwrap()).with_burst(NonZeroU32::new(2).unwrap());
+    let be = b.backend("b", Some(q));
+    let a = b.build();
+    drop(
+        a.try_acquire_with(LeaseRequest::new(TaskKind::Quote).cost(2).backend(be))
+            .unwrap(),
+    );
+    let mut land = Box::pin(a.acquire_with(LeaseRequest::new(TaskKind::Land).cost(2).backend(be)));
+    assert!(pending(&mut land).await);
+    // A cost-1 quote arrives each second; each would fit the cell that has refilled, and
+    // taking it would push the Land's two cells back forever.
+    let quote = || a.try_acquire_with(LeaseRequest::new(TaskKind::Quote).cost(1).backend(be));
+    advance(Duration::from_secs(1)).await;
+    assert!(
+        quote().unwrap_err().is_would_block(),
+        "the Land's first cell"
+    );
+    advance(Duration::from_secs(1)).await;
+    assert!(
+        quote().unwrap_err().is_would_block(),
+        "the Land's second cell: it is served now"
+    );
+    assert!(!pending(&mut land).await, "the Land holds its lease");
+    advance(Duration::from_secs(1)).await;
+    let _quote = quote().unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_targeted_quote_waits_behind_a_land_short_of_the_same_budget() {
+    let mut b = IpAllocator::builder(&inventory(1));
+    let q = Quota::per_second(NonZeroU32::new(1).unwrap()).with_burst(NonZeroU32::new(2).unwrap());
+    let be = b.backend("b", Some(q));
+    let a = b.build();
+    drop(
+        a.try_acquire_with(LeaseRequest::new(TaskKind::Quote).cost(2).backend(be))
+            .unwrap(),
+    );
+    let t0 = Instant::now();
+    let mut land = Box::pin(a.acquire_with(LeaseRequest::new(TaskKind::Land).cost(2).backend(be)));
+    assert!(pending(&mut land).await);
+    // The quote runs in its own task, so its own timer (a cell for it refills at t0+1s) fires.
+    let a2 = a.clone();
+    let quote = tokio::spawn(async move {
+        let req = LeaseRequest::new(TaskKind::Quote)
+            .cost(1)
+            .backend(be)
+            .specific(ip(2));
+        let _lease = a2.acquire_with(req).await.unwrap();
+        t0.elapsed()
+    });
+    let l = land.await.unwrap();
+    assert_eq!(
+        t0.elapsed(),
+        Duration::from_secs(2),
+        "the Land is served as soon as its cells are there"
+    );
+    drop(l);
+    assert_eq!(
+        quote.await.unwrap(),
+        Duration::from_secs(3),
+        "then the quote, one cell later"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_land_arriving_as_a_rest_ends_goes_before_queued_quotes() {
+    let a = alloc(1, Some(1));
     let l = a.try_acquire(TaskKind::Quote, 1).unwrap();
     l.report(Outcome::RateLimited {
-        retry_after: Some(Duration::from_secs(60)),
+        retry_after: Some(Duration::from_secs(1)),
     });
     drop(l);
-    let mut w = Box::pin(a.acquire(TaskKind::Quote, 1));
-    assert!(pending(&mut w).await);
-    let handle = a.shared.driver.lock().unwrap().take().unwrap();
-    let weak = Arc::downgrade(&a.shared);
-    drop(w);
-    drop(a);
-    assert!(weak.upgrade().is_none());
-    handle.await.unwrap();
+    let mut quote = Box::pin(a.acquire(TaskKind::Quote, 1));
+    assert!(pending(&mut quote).await);
+    // The rest ends before anyone polls the quote's timer.
+    advance(Duration::from_secs(1)).await;
+    let land = a.try_acquire(TaskKind::Land, 1).unwrap();
+    assert!(pending(&mut quote).await);
+    drop(land);
+    let _q = quote.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lease_held_across_rests_makes_its_ip_rest_every_time() {
+    let a = alloc(1, None);
+    let ws = a.acquire_long_lived(TaskKind::StreamConnect).await.unwrap();
+    let mut rests = Vec::new();
+    for _ in 0..4 {
+        ws.report(Outcome::Connect);
+        let s = a.snapshot()[0].clone();
+        assert_eq!(s.state, SlotState::CoolingDown);
+        rests.push(s.cooldown_remaining.unwrap().as_millis());
+        advance(s.cooldown_remaining.unwrap()).await;
+        assert_ne!(a.snapshot()[0].state, SlotState::CoolingDown);
+    }
+    assert_eq!(
+        rests,
+        [250, 500, 1000, 2000],
+        "each reconnect failure is a new burst"
+    );
+    // Having reported, the lease has seen the latest escalation: its next failure (sent after
+    // it knew) escalates again, even during the rest. A lease that has not seen it does not.
+    ws.report(Outcome::RateLimited { retry_after: None });
+    let streak = a.snapshot()[0].cooldown_streak;
+    ws.report(Outcome::RateLimited { retry_after: None });
+    assert_eq!(a.snapshot()[0].cooldown_streak, streak + 1);
+}
+
+/// Clock-driven waits are timed by the waiting futures themselves, on the runtime polling
+/// them: a runtime that once waited and then went idle takes nothing with it. (Under the former
+/// design, one timer task lived on whichever runtime first waited, and every later clock wait
+/// in the process depended on that runtime being driven.)
+#[test]
+fn clock_waits_are_timed_by_the_runtime_that_waits() {
+    let a = alloc(1, None);
+    let rest = |a: &IpAllocator| {
+        let l = a.try_acquire(TaskKind::Quote, 1).unwrap();
+        l.report(Outcome::RateLimited {
+            retry_after: Some(Duration::from_millis(200)),
+        });
+    };
+    rest(&a);
+    let idle = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    idle.block_on(async {
+        let mut w = Box::pin(a.acquire(TaskKind::Quote, 1));
+        assert!(pending(&mut w).await);
+    });
+    // `idle` is alive but never driven again. Another runtime waits out two rests.
+    let busy = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    busy.block_on(async {
+        for _ in 0..2 {
+            let l = timeout(Duration::from_secs(5), a.acquire(TaskKind::Quote, 1)).await;
+            drop(l.expect("timed by this runtime").unwrap());
+            rest(&a);
+        }
+    });
+    drop(idle);
 }
 
 /// Property tests of the sans-IO core: random operations, invariants after each.
@@ -399,7 +571,7 @@ mod props {
 
     use proptest::prelude::*;
 
-    use super::super::core::{Blocked, Core, Grant, Resolved, Want};
+    use super::super::core::{Admission, Core, Grant, Resolved, Want};
     use super::super::waiters::WaitState;
     use super::*;
     use crate::slot::CooldownPolicy;
@@ -408,6 +580,7 @@ mod props {
     enum Op {
         Try(Want),
         Enqueue(Want),
+        SetRate(u16, Option<u32>),
         Cancel(usize),
         Poll,
         Release(usize),
@@ -419,6 +592,11 @@ mod props {
 
     const SLOTS: u8 = 4;
 
+    enum OpKind {
+        Advance,
+        Other,
+    }
+
     fn want() -> impl Strategy<Value = Want> {
         (
             prop_oneof![
@@ -427,7 +605,7 @@ mod props {
                 Just(TaskKind::Background)
             ],
             0u32..3,
-            proptest::option::of(0u16..1),
+            proptest::option::of(0u16..2),
             prop_oneof![
                 Just(Resolved::Any),
                 (0..u32::from(SLOTS)).prop_map(Resolved::Excluding),
@@ -456,7 +634,12 @@ mod props {
             2 => (0u16..1500).prop_map(Op::Advance),
             1 => (0..SLOTS, any::<bool>()).prop_map(|(s, q)| Op::Quarantine(s, q)),
             1 => Just(Op::Timer),
+            1 => (0u16..2, proptest::option::of(1u32..4)).prop_map(|(b, r)| Op::SetRate(b, r)),
         ]
+    }
+
+    fn quota(burst: u32) -> Quota {
+        Quota::per_second(NonZeroU32::new(5).unwrap()).with_burst(NonZeroU32::new(burst).unwrap())
     }
 
     fn outcome(o: u8) -> Outcome {
@@ -474,7 +657,8 @@ mod props {
     struct Model {
         core: Core,
         now: Instant,
-        held: Vec<Grant>,
+        /// Leases out, with the epoch each last saw.
+        held: Vec<(Grant, u64)>,
         waiting: Vec<u32>,
     }
 
@@ -502,7 +686,7 @@ mod props {
             self.core.pool.check_invariants();
             let mut eph = vec![0u32; SLOTS as usize];
             let mut ll = vec![0u32; SLOTS as usize];
-            for g in &self.held {
+            for (g, _) in &self.held {
                 match g.mode {
                     LeaseMode::Ephemeral => eph[g.slot as usize] += 1,
                     LeaseMode::LongLived => ll[g.slot as usize] += 1,
@@ -522,7 +706,7 @@ mod props {
                 match self.core.waiters.poll(id, waker) {
                     Some(WaitState::Granted(g)) => {
                         self.check_grant(&g);
-                        self.held.push(g);
+                        self.held.push((g, g.epoch));
                     }
                     Some(WaitState::Failed(_)) => {}
                     Some(WaitState::Waiting(_)) => unreachable!(),
@@ -544,24 +728,28 @@ mod props {
         ) {
             let t0 = Instant::now();
             let ips: Vec<IpAddr> = (0..SLOTS).map(|i| ip(i + 2)).collect();
-            let quota = rated.then(|| Quota::per_second(NonZeroU32::new(5).unwrap())
-                .with_burst(NonZeroU32::new(2).unwrap()));
-            let core = Core::new(&ips, limit, CooldownPolicy::default(), vec![("b".into(), quota)], t0);
+            let backends = vec![("b".into(), rated.then(|| quota(2))), ("c".into(), Some(quota(3)))];
+            let core = Core::new(&ips, limit, CooldownPolicy::default(), backends, t0);
             let mut m = Model { core, now: t0, held: Vec::new(), waiting: Vec::new() };
             let mut wake = Vec::new();
             for op in ops {
+                let op_kind = if matches!(op, Op::Advance(_)) { OpKind::Advance } else { OpKind::Other };
                 match op {
-                    Op::Try(w) => match m.core.try_grant(&w, m.now, &mut wake) {
-                        Ok(g) => { m.check_grant(&g); m.held.push(g); }
-                        Err(Blocked::Wait { until }) => {
-                            if let Some(u) = until { prop_assert!(u > m.now); }
+                    Op::Try(w) => match m.core.admit(&w, Waker::noop(), m.now, &mut wake) {
+                        Admission::Granted(g) => { m.check_grant(&g); m.held.push((g, g.epoch)); }
+                        Admission::Refused(_) => {}
+                        Admission::Queued(id) => {
+                            if let Some(d) = m.core.waiters.deadline(id) { prop_assert!(d > m.now); }
+                            let now = m.now;
+                            m.core.cancel(id, &mut wake, || now);
                         }
-                        Err(Blocked::Refused(_)) => {}
                     },
-                    Op::Enqueue(w) => {
-                        let id = m.core.enqueue(w, Waker::noop().clone(), m.now, &mut wake);
-                        m.waiting.push(id);
-                    }
+                    Op::Enqueue(w) => match m.core.admit(&w, Waker::noop(), m.now, &mut wake) {
+                        Admission::Granted(g) => { m.check_grant(&g); m.held.push((g, g.epoch)); }
+                        Admission::Refused(_) => {}
+                        Admission::Queued(id) => m.waiting.push(id),
+                    },
+                    Op::SetRate(b, burst) => m.core.set_backend_rate(b, burst.map(quota), m.now, &mut wake),
                     Op::Cancel(i) if !m.waiting.is_empty() => {
                         let id = m.waiting.remove(i % m.waiting.len());
                         let now = m.now;
@@ -569,13 +757,14 @@ mod props {
                     }
                     Op::Poll => m.collect(),
                     Op::Release(i) if !m.held.is_empty() => {
-                        let g = m.held.swap_remove(i % m.held.len());
+                        let (g, _) = m.held.swap_remove(i % m.held.len());
                         let now = m.now;
                         m.core.release(g, &mut wake, || now);
                     }
                     Op::Report(i, o) if !m.held.is_empty() => {
-                        let g = m.held[i % m.held.len()];
-                        m.core.report(&g, &outcome(o), m.now, &mut wake);
+                        let i = i % m.held.len();
+                        let (g, seen) = m.held[i];
+                        m.held[i].1 = m.core.report(&g, seen, &outcome(o), m.now, &mut wake);
                     }
                     Op::Advance(ms) => m.now += Duration::from_millis(u64::from(ms)),
                     Op::Quarantine(s, q) => {
@@ -590,15 +779,26 @@ mod props {
                     }
                     _ => {}
                 }
+                if matches!(op_kind, OpKind::Advance) {
+                    // What the waiting futures do: a timer fires once its deadline has passed.
+                    if m.core.next_deadline().is_some_and(|d| d <= m.now) {
+                        m.core.on_timer(m.now, &mut wake);
+                    }
+                }
                 m.collect();
                 m.check_counts();
+                // Every path that can serve someone runs a pass, and every wait the clock can
+                // end has a deadline: so a second pass now must find nobody more to serve.
+                let queued = m.core.waiters.len();
+                m.core.on_timer(m.now, &mut wake);
+                prop_assert_eq!(m.core.waiters.len(), queued, "a servable waiter was left waiting");
             }
             // Drain: cancel every waiter, release every lease: nothing is left in flight.
             for id in std::mem::take(&mut m.waiting) {
                 let now = m.now;
                 m.core.cancel(id, &mut wake, || now);
             }
-            for g in std::mem::take(&mut m.held) {
+            for (g, _) in std::mem::take(&mut m.held) {
                 let now = m.now;
                 m.core.release(g, &mut wake, || now);
             }
@@ -614,17 +814,19 @@ mod props {
         ) {
             let t0 = Instant::now();
             let ips: Vec<IpAddr> = (0..SLOTS).map(|i| ip(i + 2)).collect();
-            let core = Core::new(&ips, Some(1), CooldownPolicy::default(), vec![("b".into(), None)], t0);
+            let backends = vec![("b".into(), None), ("c".into(), None)];
+            let core = Core::new(&ips, Some(1), CooldownPolicy::default(), backends, t0);
             let mut m = Model { core, now: t0, held: Vec::new(), waiting: Vec::new() };
             let mut wake = Vec::new();
             for op in ops {
                 match op {
-                    Op::Enqueue(w) | Op::Try(w) => {
-                        let id = m.core.enqueue(w, Waker::noop().clone(), m.now, &mut wake);
-                        m.waiting.push(id);
-                    }
+                    Op::Enqueue(w) | Op::Try(w) => match m.core.admit(&w, Waker::noop(), m.now, &mut wake) {
+                        Admission::Granted(g) => m.held.push((g, g.epoch)),
+                        Admission::Refused(_) => {}
+                        Admission::Queued(id) => m.waiting.push(id),
+                    },
                     Op::Release(i) if !m.held.is_empty() => {
-                        let g = m.held.swap_remove(i % m.held.len());
+                        let (g, _) = m.held.swap_remove(i % m.held.len());
                         let now = m.now;
                         m.core.release(g, &mut wake, || now);
                     }
@@ -633,8 +835,9 @@ mod props {
                         m.core.on_timer(m.now, &mut wake);
                     }
                     Op::Report(i, o) if !m.held.is_empty() => {
-                        let g = m.held[i % m.held.len()];
-                        m.core.report(&g, &outcome(o), m.now, &mut wake);
+                        let i = i % m.held.len();
+                        let (g, seen) = m.held[i];
+                        m.held[i].1 = m.core.report(&g, seen, &outcome(o), m.now, &mut wake);
                     }
                     _ => {}
                 }

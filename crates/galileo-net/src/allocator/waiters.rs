@@ -3,9 +3,15 @@
 //!
 //! The core hands a lease straight to a waiter (the grant is parked here until its future
 //! polls), so a release wakes exactly the task it serves: no thundering herd, no re-checking.
+//!
+//! Waits that only the clock can end are timed by the waiters themselves: the core gives a
+//! deadline to each waiter that heads a blocked line (see `Core::service`) and wakes it when
+//! that deadline moves earlier; its future sleeps until then on whatever runtime polls it.
 
 use std::collections::BTreeSet;
 use std::task::Waker;
+
+use tokio::time::Instant;
 
 use super::core::{Grant, Refusal, Want};
 use super::request::TaskKind;
@@ -24,6 +30,8 @@ struct Entry {
     want: Want,
     key: (TaskKind, u64),
     state: WaitState,
+    /// When this waiter must run a service pass itself (it heads a line blocked by the clock).
+    deadline: Option<Instant>,
 }
 
 #[derive(Debug, Default)]
@@ -55,6 +63,7 @@ impl Waiters {
             want,
             key,
             state: WaitState::Waiting(waker),
+            deadline: None,
         };
         let id = match self.free.pop() {
             Some(id) => {
@@ -102,6 +111,31 @@ impl Waiters {
         self.queue.remove(&(key.0, key.1, id));
         self.count(&want, false);
         Some(waker)
+    }
+
+    /// The instant the waiter's future must run a service pass at, if it holds a timer.
+    pub(crate) fn deadline(&self, id: WaiterId) -> Option<Instant> {
+        self.slab[id as usize].as_ref().and_then(|e| e.deadline)
+    }
+
+    /// Sets a queued waiter's deadline; returns its waker when the deadline moved earlier (or
+    /// appeared), so its future re-arms its timer.
+    pub(crate) fn set_deadline(
+        &mut self,
+        id: WaiterId,
+        deadline: Option<Instant>,
+    ) -> Option<Waker> {
+        let e = self.slab[id as usize].as_mut()?;
+        let old = std::mem::replace(&mut e.deadline, deadline);
+        let earlier = match (deadline, old) {
+            (Some(new), Some(old)) => new < old,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        match &e.state {
+            WaitState::Waiting(w) if earlier => Some(w.clone()),
+            _ => None,
+        }
     }
 
     /// Called by the waiter's future: takes a final state, or refreshes the waker.

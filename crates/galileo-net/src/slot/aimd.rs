@@ -2,10 +2,11 @@
 
 /// The adaptive part of a slot's in-flight limit.
 ///
-/// A congestion event (a new burst of 429s) halves the limit, starting from the configured limit
-/// or, when unlimited, from the number of requests that were in flight when it happened. Each
-/// success adds `1 / limit`, so the limit grows by about one per round of requests, as TCP does.
-/// Once it is back to where it started, the adaptive limit lifts entirely.
+/// A congestion event (a new burst of 429s) halves what was in flight when it happened (at most
+/// the configured limit), as TCP halves its flight size; a further event halves the adaptive
+/// limit again. Each success adds `1 / limit`, so the limit grows by about one per round of
+/// requests. Once it is back to the configured limit (or, when unlimited, to where the first
+/// event found it), the adaptive limit lifts entirely.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Aimd {
     limit: Option<f64>,

@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// No rest lasts longer than this, whatever the policy or the server says.
+pub const MAX_REST: Duration = Duration::from_secs(24 * 3600);
+
 /// How long an IP rests. Built from `[network.cooldown_ms]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CooldownPolicy {
@@ -61,9 +64,10 @@ impl CooldownReason {
 ///
 /// Failures come in bursts: when an IP is hit by a 429, every request in flight on it at that
 /// moment tends to get one too. Counting each as a new event would square the rest time, so a
-/// failure escalates the rest only when its lease was granted *after* the last escalation (the
-/// lease carries the `epoch` it saw). Later reports of the same burst can still lengthen the rest
-/// with their own `Retry-After`, never shorten it.
+/// failure escalates only if its lease had seen the latest escalation (a lease carries the epoch
+/// it last saw, refreshed at each of its reports) or if no rest is in force any more (whatever
+/// the lease saw, a failure after the rest ended is a new burst). Stragglers of a burst can still
+/// lengthen the rest with their own `Retry-After`, never shorten it.
 ///
 /// The rest is the server's `Retry-After` when it gives one (clamped to `retry_after_max`),
 /// else `start × 2^(streak − 1)` capped at `max`; each success takes one step off the streak.
@@ -115,7 +119,7 @@ impl Cooldown {
         now: Instant,
         policy: &CooldownPolicy,
     ) -> Penalty {
-        let new_event = lease_epoch == self.epoch;
+        let new_event = lease_epoch == self.epoch || !self.is_cooling(now);
         let mut exponential = Duration::ZERO;
         if new_event {
             self.streak = self.streak.saturating_add(1);
@@ -137,7 +141,13 @@ impl Cooldown {
             ),
             _ => (exponential, false),
         };
-        let until = (now + rest).max(self.until.unwrap_or(now));
+        // The rest is bounded (config caps `retry_after_max` and `max`), but `CooldownPolicy`
+        // is public: never let a server's header overflow the clock.
+        let rest = rest.min(MAX_REST);
+        let until = now
+            .checked_add(rest)
+            .unwrap_or(now)
+            .max(self.until.unwrap_or(now));
         if until > now {
             self.until = Some(until);
             self.reason = Some(reason);
@@ -244,6 +254,44 @@ mod tests {
             &p,
         );
         assert_eq!(pen.until, now + ms(1000));
+    }
+
+    #[test]
+    fn a_stale_lease_failing_after_the_rest_ended_starts_a_new_burst() {
+        let p = CooldownPolicy::default();
+        let mut c = Cooldown::default();
+        let now = Instant::now();
+        let old_epoch = c.epoch();
+        let first = c.failure(CooldownReason::Connect, None, old_epoch, now, &p);
+        // Still resting: a straggler.
+        assert!(
+            !c.failure(CooldownReason::Connect, None, old_epoch, now, &p)
+                .new_event
+        );
+        // Rest over: the same stale lease fails again, which is a new burst (and escalates).
+        let later = first.until;
+        let again = c.failure(CooldownReason::Connect, None, old_epoch, later, &p);
+        assert!(again.new_event);
+        assert_eq!(again.until - later, ms(500));
+    }
+
+    #[test]
+    fn no_header_can_overflow_the_clock() {
+        let p = CooldownPolicy {
+            retry_after_max: Duration::MAX,
+            max: Duration::MAX,
+            ..CooldownPolicy::default()
+        };
+        let mut c = Cooldown::default();
+        let now = Instant::now();
+        let pen = c.failure(
+            CooldownReason::RateLimited,
+            Some(Duration::from_secs(u64::MAX)),
+            0,
+            now,
+            &p,
+        );
+        assert_eq!(pen.until, now + MAX_REST);
     }
 
     #[test]

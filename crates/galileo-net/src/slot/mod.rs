@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub(crate) use cooldown::Penalty;
-pub use cooldown::{CooldownPolicy, CooldownReason};
+pub use cooldown::{CooldownPolicy, CooldownReason, MAX_REST};
 pub use stats::{Counts, STATS_WINDOW};
 
 use crate::Outcome;
@@ -148,6 +148,11 @@ impl Slot {
         self.cooldown.reason()
     }
 
+    /// The epoch a lease must report with to count as having seen the latest escalation.
+    pub(crate) fn cooldown_epoch(&self) -> u64 {
+        self.cooldown.epoch()
+    }
+
     pub(crate) fn cooldown_streak(&self) -> u32 {
         self.cooldown.streak()
     }
@@ -175,7 +180,7 @@ impl Slot {
         *n = n.saturating_sub(1);
     }
 
-    /// The outcome of one request made under a lease granted at `lease_epoch`.
+    /// The outcome of one request made under a lease that last saw `lease_epoch`.
     pub(crate) fn report(
         &mut self,
         outcome: &Outcome,

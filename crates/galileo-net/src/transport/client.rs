@@ -173,8 +173,10 @@ impl BoundHttpClient {
 
 enum Failure {
     Exchange(hyper_util::client::legacy::Error),
-    Body(hyper::Error),
-    TooLarge,
+    /// The body broke; the status line and headers had already been classified.
+    Body(hyper::Error, Outcome),
+    /// The body exceeded the limit; likewise.
+    TooLarge(Outcome),
 }
 
 impl HttpClient for BoundHttpClient {
@@ -193,15 +195,17 @@ impl HttpClient for BoundHttpClient {
         let exchange = async move {
             let response = client.request(request).await.map_err(Failure::Exchange)?;
             let (parts, body) = response.into_parts();
+            // Classify on the status line and headers: a 429 is a 429 whatever its body does.
+            let outcome = Outcome::classify(parts.status, &parts.headers, SystemTime::now());
             let body = Limited::new(body, max_body).collect().await.map_err(|e| {
                 // `Limited` fails with the body's own error or with `LengthLimitError`.
                 debug_assert!(e.is::<hyper::Error>() || e.is::<LengthLimitError>());
                 match e.downcast::<hyper::Error>() {
-                    Ok(e) => Failure::Body(*e),
-                    Err(_) => Failure::TooLarge,
+                    Ok(e) => Failure::Body(*e, outcome),
+                    Err(_) => Failure::TooLarge(outcome),
                 }
             })?;
-            Ok::<_, Failure>(Response::from_parts(parts, body.to_bytes()))
+            Ok::<_, Failure>((Response::from_parts(parts, body.to_bytes()), outcome))
         };
         let span = tracing::debug_span!("http", local_ip = %lease.ip(), %authority, kind = lease.kind().label());
         let result = timeout(limit, exchange).instrument(span).await;
@@ -232,28 +236,30 @@ impl HttpClient for BoundHttpClient {
                     source: HttpFailure::exchange(e),
                 })
             }
-            Ok(Err(Failure::Body(e))) => {
-                lease.report(Outcome::ServerError);
+            Ok(Err(Failure::Body(e, outcome))) => {
+                // A 429 (or a rest-worthy answer) still counts as what it said; otherwise the
+                // broken body is the server's fault.
+                lease.report(if outcome.cools_down() {
+                    outcome
+                } else {
+                    Outcome::ServerError
+                });
                 Err(NetError::Http {
                     local_ip,
                     authority,
                     source: HttpFailure::body(e),
                 })
             }
-            Ok(Err(Failure::TooLarge)) => {
-                lease.report(Outcome::Success);
+            Ok(Err(Failure::TooLarge(outcome))) => {
+                lease.report(outcome);
                 Err(NetError::BodyTooLarge {
                     authority,
                     limit: max_body,
                 })
             }
-            Ok(Ok(response)) => {
+            Ok(Ok((response, outcome))) => {
                 check_source(lease, &response);
-                lease.report(Outcome::classify(
-                    response.status(),
-                    response.headers(),
-                    SystemTime::now(),
-                ));
+                lease.report(outcome);
                 Ok(response)
             }
         }

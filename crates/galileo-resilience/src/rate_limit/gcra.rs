@@ -5,6 +5,9 @@
 //! (T = [`Quota::interval`], B = [`Quota::burst`]), and then moves TAT forward by `cost × T`.
 //! That is a token bucket of capacity B refilled every T, held in 16 bytes and updated in O(1),
 //! with exact "ready at" answers for waiters. It never reads a clock: callers pass `now`.
+//!
+//! Overflow cannot happen: a quota's window (burst × interval) is at most a year, TAT never runs
+//! more than one window past `now`, and a cost is checked against the burst before it is used.
 
 use tokio::time::Instant;
 

@@ -21,6 +21,9 @@ use crate::Error;
 /// assert_eq!(q.with_burst(NonZeroU32::MIN).burst(), 1);
 /// # Ok::<(), galileo_resilience::Error>(())
 /// ```
+///
+/// A full bucket never spans more than [`Quota::MAX_WINDOW`] (a year): that bounds every
+/// timestamp a limiter computes, so no input can overflow the clock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(try_from = "QuotaSpec"))]
@@ -30,9 +33,13 @@ pub struct Quota {
 }
 
 impl Quota {
+    /// The longest a full bucket may span (`burst × interval`): one year.
+    pub const MAX_WINDOW: Duration = Duration::from_secs(365 * 24 * 3600);
+
     /// `count` cells per `period`, with a burst of `count`.
     ///
-    /// Fails when `period` is zero or too short to give each cell at least a nanosecond.
+    /// Fails when `period` is too short to give each cell at least a nanosecond, or longer than
+    /// [`MAX_WINDOW`](Self::MAX_WINDOW).
     pub fn new(count: NonZeroU32, period: Duration) -> Result<Self, Error> {
         let interval = period / count.get();
         if interval.is_zero() {
@@ -40,6 +47,11 @@ impl Quota {
                 reason: format!(
                     "{count} per {period:?} is faster than one per nanosecond; use a longer period"
                 ),
+            });
+        }
+        if period > Self::MAX_WINDOW {
+            return Err(Error::InvalidQuota {
+                reason: format!("a period of {period:?} is longer than a year; use a shorter one"),
             });
         }
         Ok(Self {
@@ -59,10 +71,33 @@ impl Quota {
         }
     }
 
-    /// The same rate with another burst.
+    /// The same rate with another burst, clamped so the bucket spans at most
+    /// [`MAX_WINDOW`](Self::MAX_WINDOW) (see [`try_with_burst`](Self::try_with_burst) to refuse
+    /// instead).
     #[must_use]
     pub fn with_burst(self, burst: NonZeroU32) -> Self {
-        Self { burst, ..self }
+        let most =
+            (Self::MAX_WINDOW.as_nanos() / self.interval.as_nanos()).min(u128::from(u32::MAX));
+        let most = NonZeroU32::new(most as u32).unwrap_or(NonZeroU32::MIN);
+        Self {
+            burst: burst.min(most),
+            ..self
+        }
+    }
+
+    /// The same rate with another burst, or an error if the bucket would span more than
+    /// [`MAX_WINDOW`](Self::MAX_WINDOW).
+    pub fn try_with_burst(self, burst: NonZeroU32) -> Result<Self, Error> {
+        let q = self.with_burst(burst);
+        if q.burst != burst {
+            return Err(Error::InvalidQuota {
+                reason: format!(
+                    "a burst of {burst} at one per {:?} spans more than a year; lower the burst",
+                    self.interval
+                ),
+            });
+        }
+        Ok(q)
     }
 
     /// Time between two cells at the steady rate.
@@ -124,11 +159,12 @@ impl TryFrom<QuotaSpec> for Quota {
         let quota = Quota::new(count, Duration::from_millis(spec.period_ms))?;
         match spec.burst {
             None => Ok(quota),
-            Some(b) => NonZeroU32::new(b)
-                .map(|b| quota.with_burst(b))
-                .ok_or_else(|| Error::InvalidQuota {
+            Some(b) => {
+                let b = NonZeroU32::new(b).ok_or_else(|| Error::InvalidQuota {
                     reason: "burst must be at least 1".into(),
-                }),
+                })?;
+                quota.try_with_burst(b)
+            }
         }
     }
 }
@@ -148,6 +184,21 @@ mod tests {
         assert_eq!(q.burst(), 4);
         assert!((q.per_second_f64() - 2.0).abs() < 1e-9);
         assert_eq!(q.tolerance(), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_bucket_never_spans_more_than_a_year() {
+        let year = Quota::MAX_WINDOW;
+        assert!(
+            Quota::new(nz(1), year * 2)
+                .unwrap_err()
+                .to_string()
+                .contains("longer than a year")
+        );
+        let daily = Quota::new(nz(1), Duration::from_secs(86_400)).unwrap();
+        assert_eq!(daily.with_burst(nz(u32::MAX)).burst(), 365);
+        assert!(daily.try_with_burst(nz(366)).is_err());
+        assert_eq!(daily.try_with_burst(nz(365)).unwrap().tolerance(), year);
     }
 
     #[test]
@@ -173,5 +224,13 @@ mod tests {
         assert!(e.to_string().contains("at least 1"), "{e}");
         let e = toml::from_str::<W>("q = { requests = 1, per = 3 }").unwrap_err();
         assert!(e.to_string().contains("unknown field"), "{e}");
+        let e = toml::from_str::<W>(
+            "q = { requests = 1, period_ms = 1000000000000000, burst = 1000000000 }",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("longer than a year"), "{e}");
+        let e = toml::from_str::<W>("q = { requests = 1, period_ms = 86400000, burst = 1000 }")
+            .unwrap_err();
+        assert!(e.to_string().contains("lower the burst"), "{e}");
     }
 }
