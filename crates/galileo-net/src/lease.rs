@@ -2,13 +2,12 @@
 //!
 //! The life of a lease:
 //! 1. **Granted** by the allocator (`acquire*`, see `allocator::acquire`): the slot's in-flight
-//!    count (or long-lived count) goes up, the backend's per-IP budget is charged `cost`, and the
-//!    lease remembers the slot's cooldown epoch (refreshed at each report, so a failure counts
-//!    as a new burst only if the lease has seen the last one, or the rest is over).
+//!    count (or long-lived count) goes up and the backend's per-IP budget is charged `cost`.
 //! 2. **Used**: every request made under it leaves from [`IpLease::ip`] (the HTTP client and
 //!    stream constructors bind to it) and is [`report`](IpLease::report)ed: successes decay the
 //!    IP's cooldown streak and grow its adaptive limit; 429s, timeouts and connect failures make
-//!    it rest (exponentially, honouring `Retry-After`) and 429 bursts shrink its limit.
+//!    it rest (exponentially, honouring `Retry-After`) and 429 bursts shrink its limit. A failure
+//!    while the IP already rests belongs to the same burst: it may lengthen the rest, no more.
 //! 3. **Released** when dropped, including when the future holding it is cancelled: the
 //!    in-flight count goes down and the freed capacity is handed straight to the next waiter in
 //!    priority order. A lease cannot be released twice: release is its `Drop`.
@@ -16,7 +15,6 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::time::Instant;
 
@@ -28,17 +26,11 @@ use crate::{LeaseMode, Outcome, SourceIp, TaskKind};
 pub struct IpLease {
     shared: Arc<Shared>,
     grant: Grant,
-    /// The slot's cooldown epoch as this lease last saw it (only touched under the core lock).
-    epoch: AtomicU64,
 }
 
 impl IpLease {
     pub(crate) fn new(shared: Arc<Shared>, grant: Grant) -> Self {
-        Self {
-            shared,
-            epoch: AtomicU64::new(grant.epoch),
-            grant,
-        }
+        Self { shared, grant }
     }
 
     /// The source IP (`0.0.0.0` for the OS default source).
@@ -67,9 +59,7 @@ impl IpLease {
         let now = Instant::now();
         let mut wake = Vec::new();
         let mut core = self.shared.lock();
-        let seen = self.epoch.load(Ordering::Relaxed);
-        let epoch = core.report(&self.grant, seen, &outcome, now, &mut wake);
-        self.epoch.store(epoch, Ordering::Relaxed);
+        core.report(&self.grant, &outcome, now, &mut wake);
         self.shared.finish(core, wake);
     }
 }

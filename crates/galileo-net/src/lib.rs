@@ -10,7 +10,7 @@
 //!   sticky, specific and excluding targets; priority so landing never waits behind quotes.
 //!   Waiting never spins: releases hand capacity to the next waiter, and a waiter heading a
 //!   line blocked by the clock sleeps to the exact instant a cooldown ends or a budget refills.
-//!   No background task: it works the same on any tokio runtime.
+//!   No background task: it works on any tokio runtime with time enabled.
 //! - [`HttpClient`] and [`BoundHttpClient`]: hyper + rustls clients, one per IP (so a connection
 //!   opened from one IP never carries a request leased to another), HTTP/1.1 and HTTP/2 by
 //!   ALPN, a timeout, response classification, and the outcome reported to the lease.

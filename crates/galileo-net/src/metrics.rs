@@ -33,6 +33,7 @@ const RESULTS: [&str; 5] = [
 ];
 
 #[derive(Debug)]
+#[cfg_attr(test, derive(Clone))]
 pub(crate) struct SlotMetrics {
     inflight: Gauge,
     requests: [Counter; 5],

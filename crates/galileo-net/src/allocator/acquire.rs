@@ -113,8 +113,9 @@ impl Future for Acquire<'_> {
             if this.poll_timer(deadline, cx).is_pending() {
                 return Poll::Pending;
             }
-            // Our deadline passed: run the service pass the clock was waiting for. It moves every
-            // deadline past `now`, so this loop goes round at most once more before sleeping.
+            // Our deadline passed: run the service pass the clock was waiting for. A pass leaves
+            // every deadline after `now` or clears it (`Core::service`), so this loop goes round
+            // at most once more before it sleeps or returns.
             this.state = State::Done;
             let mut wake = Vec::new();
             let mut core = shared.lock();

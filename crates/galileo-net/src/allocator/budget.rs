@@ -46,18 +46,30 @@ impl Budget {
         }
     }
 
-    /// The member with the most budget, other than `except`.
-    pub(crate) fn best_except(&self, except: Option<u32>) -> Option<u32> {
-        let top = *self.heap.first()?;
-        if Some(top) != except {
-            return Some(top);
+    /// The member with the most budget outside `avoid` (a handful of slots): a best-first walk
+    /// down the heap that only descends below avoided members, so O(k log k) for k avoided.
+    pub(crate) fn best_outside(&self, avoid: &[u32]) -> Option<u32> {
+        if avoid.is_empty() {
+            return self.heap.first().copied();
         }
-        // The runner-up of a binary heap is one of the root's children.
-        match (self.heap.get(1), self.heap.get(2)) {
-            (Some(&a), Some(&b)) => Some(if self.less(a, b) { a } else { b }),
-            (Some(&a), None) => Some(a),
-            _ => None,
+        let mut frontier = std::collections::BinaryHeap::new();
+        let key = |i: usize| {
+            std::cmp::Reverse((self.cells[self.heap[i] as usize].tat(), self.heap[i], i))
+        };
+        if !self.heap.is_empty() {
+            frontier.push(key(0));
         }
+        while let Some(std::cmp::Reverse((_, slot, i))) = frontier.pop() {
+            if !avoid.contains(&slot) {
+                return Some(slot);
+            }
+            for child in [2 * i + 1, 2 * i + 2] {
+                if child < self.heap.len() {
+                    frontier.push(key(child));
+                }
+            }
+        }
+        None
     }
 
     /// When `slot` can spend `cost`.
@@ -147,7 +159,7 @@ mod tests {
         let now = Instant::now();
         let mut order = Vec::new();
         for _ in 0..3 {
-            let s = b.best_except(None).unwrap();
+            let s = b.best_outside(&[]).unwrap();
             assert_eq!(b.ready_at(s, now, 1).unwrap(), now);
             b.spend(s, now, 1);
             order.push(s);
@@ -155,15 +167,32 @@ mod tests {
         order.sort();
         assert_eq!(order, [0, 1, 2], "each slot spent once");
         // All empty: the best one is ready after one interval.
-        let s = b.best_except(None).unwrap();
+        let s = b.best_outside(&[]).unwrap();
         assert_eq!(
             b.ready_at(s, now, 1).unwrap(),
             now + Duration::from_millis(100)
         );
-        let other = b.best_except(Some(s)).unwrap();
+        let other = b.best_outside(&[s]).unwrap();
         assert_ne!(other, s);
         b.set_member(s, false);
         assert!(!b.contains(s));
-        assert_ne!(b.best_except(None), Some(s));
+        assert_ne!(b.best_outside(&[]), Some(s));
+    }
+
+    #[test]
+    fn best_outside_skips_a_set_in_budget_order() {
+        let q =
+            Quota::per_second(NonZeroU32::new(10).unwrap()).with_burst(NonZeroU32::new(8).unwrap());
+        let mut b = Budget::new(q, 6);
+        let now = Instant::now();
+        for s in 0..6 {
+            b.set_member(s, true);
+            b.spend(s, now, s + 1); // slot 0 has the most budget left, slot 5 the least
+        }
+        assert_eq!(b.best_outside(&[]), Some(0));
+        assert_eq!(b.best_outside(&[0]), Some(1));
+        assert_eq!(b.best_outside(&[0, 1, 2]), Some(3));
+        assert_eq!(b.best_outside(&[1, 0, 3, 2, 4]), Some(5));
+        assert_eq!(b.best_outside(&[0, 1, 2, 3, 4, 5]), None);
     }
 }

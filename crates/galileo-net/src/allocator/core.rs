@@ -61,8 +61,6 @@ impl Want {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Grant {
     pub(crate) slot: u32,
-    /// The slot's cooldown epoch when granted (see `slot::cooldown`).
-    pub(crate) epoch: u64,
     pub(crate) mode: LeaseMode,
     pub(crate) kind: TaskKind,
 }
@@ -101,6 +99,7 @@ const NO_WAIT: Blocked = Blocked::Wait {
 };
 
 #[derive(Debug)]
+#[cfg_attr(test, derive(Clone))]
 pub(crate) struct Backend {
     pub(crate) name: String,
     pub(crate) budget: Option<Budget>,
@@ -108,6 +107,7 @@ pub(crate) struct Backend {
 
 /// Everything but the waiters.
 #[derive(Debug)]
+#[cfg_attr(test, derive(Clone))]
 pub(crate) struct Pool {
     pub(crate) slots: Vec<Slot>,
     ready: ReadyIndex,
@@ -122,6 +122,7 @@ pub(crate) struct Pool {
 const STICKY_CAP: usize = 4096;
 
 #[derive(Debug)]
+#[cfg_attr(test, derive(Clone))]
 pub(crate) struct Core {
     pub(crate) pool: Pool,
     pub(crate) waiters: Waiters,
@@ -130,11 +131,35 @@ pub(crate) struct Core {
 
 /// Buffers reused by every service pass.
 #[derive(Debug, Default)]
+#[cfg_attr(test, derive(Clone))]
 struct Scratch {
     group_blocked: Vec<bool>,
-    budget_blocked: Vec<bool>,
+    holds: Vec<Hold>,
     done: Vec<(WaiterId, WaitState)>,
-    deadlines: Vec<(WaiterId, Option<Instant>)>,
+    deadlines: Vec<(WaiterId, Instant)>,
+    stale: Vec<WaiterId>,
+}
+
+/// Which of a backend's IPs later waiters must leave alone during a pass, because an earlier
+/// waiter is short of their budget and must be able to accumulate it.
+#[derive(Clone, Debug, Default)]
+enum Hold {
+    #[default]
+    Free,
+    /// Targeted waiters are short on these IPs: later waiters keep off them.
+    Slots(Vec<u32>),
+    /// An "any IP" waiter is short: the best IP lacks the budget, so every IP does.
+    All,
+}
+
+impl Hold {
+    fn protect(&mut self, slot: u32) {
+        match self {
+            Hold::Free => *self = Hold::Slots(vec![slot]),
+            Hold::Slots(v) => v.push(slot),
+            Hold::All => {}
+        }
+    }
 }
 
 /// What became of a request that arrived.
@@ -199,7 +224,7 @@ impl Core {
     ) -> Admission {
         if self.waiters.is_empty() {
             self.pool.advance(now);
-            match self.pool.pick(want, now) {
+            match self.pool.pick(want, now, &[]) {
                 Ok(slot) => return Admission::Granted(self.pool.grant(slot, want, now)),
                 Err(Blocked::Refused(r)) => return Admission::Refused(r),
                 Err(Blocked::Wait { .. }) => {}
@@ -228,21 +253,17 @@ impl Core {
         }
     }
 
-    /// A lease reports the outcome of one request; `epoch` is the slot epoch the lease last saw.
-    /// Returns the epoch the lease must report with next time.
+    /// A lease reports the outcome of one request.
     pub(crate) fn report(
         &mut self,
         grant: &Grant,
-        epoch: u64,
         outcome: &Outcome,
         now: Instant,
         wake: &mut Vec<Waker>,
-    ) -> u64 {
-        let (changed, epoch) = self.pool.report(grant, epoch, outcome, now);
-        if changed && !self.waiters.is_empty() {
+    ) {
+        if self.pool.report(grant, outcome, now) && !self.waiters.is_empty() {
             self.service(now, wake);
         }
-        epoch
     }
 
     /// A waiter's future went away.
@@ -327,36 +348,56 @@ impl Core {
     /// Ordering rules, so that nobody is overtaken by someone ranking behind them:
     /// - "any IP" waiters of one backend form a line: once its first member cannot be served,
     ///   the rest of the line waits (first come, first served, whatever their cost);
-    /// - once a waiter cannot be served for lack of a backend's *budget*, every later waiter
-    ///   that would spend that budget waits too, targeted ones included (a cheaper request must
-    ///   not keep taking the cells a more urgent one is waiting to accumulate).
+    /// - a waiter short of a backend's *budget* holds that budget for itself: after an "any IP"
+    ///   waiter, every later waiter that would spend the backend's budget waits; after a waiter
+    ///   for one IP, later ones keep off that IP's budget (and "any IP" waiters go elsewhere).
+    ///   So a stream of cheap requests cannot keep taking the cells an urgent one is waiting to
+    ///   accumulate, and one IP short of budget does not stall the backend on the others.
+    ///   Requests of cost 0 spend no budget and are never held.
     ///
     /// A grant late in a pass can change why an earlier waiter is blocked (from budget to room,
     /// say), which may free those held behind it, so passes repeat until one grants nothing.
-    /// Then the first blocked waiter of each line, and every blocked targeted waiter, gets the
-    /// instant the clock may unblock it (a budget refill, the earliest end of a rest); the
-    /// others get none. A waiter whose deadline moved earlier is woken to re-arm its timer.
+    /// Then the first blocked waiter of each line, and every blocked targeted waiter, holds the
+    /// instant the clock may unblock it (its IP's rest or budget for one IP; the earliest rest
+    /// end or budget refill otherwise); every other waiter holds none, so no timer fires for a
+    /// waiter that a pass would not move. A waiter whose deadline moved earlier is woken to
+    /// re-arm its timer.
     fn service(&mut self, now: Instant, wake: &mut Vec<Waker>) {
         self.pool.advance(now);
         let rest_end = self.pool.next_rest_end();
         while !self.waiters.is_empty() && self.pass(now, rest_end, wake) {}
-        for (id, deadline) in self.scratch.deadlines.drain(..) {
-            wake.extend(self.waiters.set_deadline(id, deadline));
+        let sc = &mut self.scratch;
+        sc.stale.clear();
+        sc.stale.extend(
+            self.waiters
+                .timed()
+                .filter(|id| !sc.deadlines.iter().any(|(d, _)| d == id)),
+        );
+        for id in sc.stale.drain(..) {
+            self.waiters.set_deadline(id, None);
+        }
+        for (id, deadline) in sc.deadlines.drain(..) {
+            wake.extend(self.waiters.set_deadline(id, Some(deadline)));
         }
     }
 
-    /// One pass over the queue; true if it served anyone. Leaves the deadlines it computed in
-    /// `scratch.deadlines`.
+    /// One pass over the queue; true if it completed anyone. Leaves the deadlines it computed
+    /// in `scratch.deadlines`.
     fn pass(&mut self, now: Instant, rest_end: Option<Instant>, wake: &mut Vec<Waker>) -> bool {
         let sc = &mut self.scratch;
         let per_group = self.waiters.per_group();
         sc.group_blocked.clear();
         sc.group_blocked.resize(per_group.len(), false);
-        sc.budget_blocked.clear();
-        sc.budget_blocked.resize(self.pool.backends.len(), false);
+        sc.holds.clear();
+        sc.holds.resize(self.pool.backends.len(), Hold::Free);
         sc.deadlines.clear();
         let mut open_groups = per_group.iter().filter(|n| **n > 0).count();
         let mut targeted_left = self.waiters.targeted();
+        let block_group = |g: usize, blocked: &mut Vec<bool>, open: &mut usize| {
+            if g < blocked.len() && !std::mem::replace(&mut blocked[g], true) && per_group[g] > 0 {
+                *open -= 1;
+            }
+        };
 
         for (id, want) in self.waiters.queued() {
             if open_groups == 0 && targeted_left == 0 {
@@ -366,44 +407,59 @@ impl Core {
             if group.is_none() {
                 targeted_left -= 1;
             }
-            let budget = want
-                .backend
-                .filter(|b| self.pool.backends[usize::from(*b)].budget.is_some());
-            let behind = group.is_some_and(|g| sc.group_blocked[g])
-                || budget.is_some_and(|b| sc.budget_blocked[usize::from(b)]);
-            if behind {
-                sc.deadlines.push((id, None));
+            if group.is_some_and(|g| sc.group_blocked[g]) {
                 continue;
             }
-            match self.pool.pick(want, now) {
+            // The budget this request would spend, if any, and the IP it is bound to, if any.
+            let budget = want
+                .backend
+                .filter(|b| want.cost > 0 && self.pool.backends[usize::from(*b)].budget.is_some())
+                .map(usize::from);
+            let bound = self.pool.bound_slot(want);
+            let avoid: &[u32] = match budget.map(|b| &sc.holds[b]) {
+                None | Some(Hold::Free) => &[],
+                Some(Hold::All) => continue,
+                Some(Hold::Slots(held)) => match bound {
+                    Some(s) if held.contains(&s) => continue,
+                    Some(_) => &[],
+                    None => held,
+                },
+            };
+            match self.pool.pick(want, now, avoid) {
                 Ok(slot) => {
                     let grant = self.pool.grant(slot, want, now);
                     sc.done.push((id, WaitState::Granted(grant)));
                 }
                 Err(Blocked::Wait { until, on_budget }) => {
-                    let mut block_group = group;
                     if on_budget && let Some(b) = budget {
-                        sc.budget_blocked[usize::from(b)] = true;
-                        // The backend's "any IP" line is behind this waiter too.
-                        block_group = block_group.or(Some(usize::from(b) + 1));
+                        match bound {
+                            Some(s) => sc.holds[b].protect(s),
+                            None => {
+                                sc.holds[b] = Hold::All;
+                                block_group(b + 1, &mut sc.group_blocked, &mut open_groups);
+                            }
+                        }
                     }
-                    if let Some(g) = block_group
-                        && g < sc.group_blocked.len()
-                        && !std::mem::replace(&mut sc.group_blocked[g], true)
-                        && per_group[g] > 0
-                    {
-                        open_groups -= 1;
+                    if let Some(g) = group {
+                        block_group(g, &mut sc.group_blocked, &mut open_groups);
                     }
-                    sc.deadlines.push((id, earliest(until, rest_end)));
+                    // A waiter for one IP cares only about that IP's clock.
+                    let deadline = match want.target {
+                        Resolved::Specific(_) => until,
+                        _ => earliest(until, rest_end),
+                    };
+                    if let Some(d) = deadline {
+                        sc.deadlines.push((id, d));
+                    }
                 }
                 Err(Blocked::Refused(r)) => sc.done.push((id, WaitState::Failed(r))),
             }
         }
-        let served = !sc.done.is_empty();
+        let completed = !sc.done.is_empty();
         for (id, state) in sc.done.drain(..) {
             wake.extend(self.waiters.complete(id, state));
         }
-        served
+        completed
     }
 }
 
@@ -425,17 +481,34 @@ impl Pool {
         self.cooling.peek().map(|Reverse((t, _))| *t)
     }
 
-    /// Chooses the slot for `want`, or says why none.
-    pub(crate) fn pick(&mut self, want: &Want, now: Instant) -> Result<u32, Blocked> {
+    /// The IP a request is bound to (a specific IP, or the one its sticky key maps to now).
+    fn bound_slot(&mut self, want: &Want) -> Option<u32> {
+        match want.target {
+            Resolved::Specific(s) => Some(s),
+            Resolved::Sticky(key) => Some(self.sticky_slot(key)),
+            Resolved::Any | Resolved::Excluding(_) => None,
+        }
+    }
+
+    /// Chooses the slot for `want`, or says why none. An unbound request keeps off the slots in
+    /// `avoid` (whose budget earlier waiters hold; see `Core::pass`).
+    pub(crate) fn pick(
+        &mut self,
+        want: &Want,
+        now: Instant,
+        avoid: &[u32],
+    ) -> Result<u32, Blocked> {
         if self.closed {
             return Err(Blocked::Refused(Refusal::Closed));
         }
         match (want.mode, want.target) {
-            (LeaseMode::Ephemeral, Resolved::Any) => self.pick_any(want, None, now),
-            (LeaseMode::Ephemeral, Resolved::Excluding(x)) => self.pick_any(want, Some(x), now),
-            (LeaseMode::LongLived, Resolved::Any) => self.pick_long_lived(want, None, now),
+            (LeaseMode::Ephemeral, Resolved::Any) => self.pick_any(want, None, now, avoid),
+            (LeaseMode::Ephemeral, Resolved::Excluding(x)) => {
+                self.pick_any(want, Some(x), now, avoid)
+            }
+            (LeaseMode::LongLived, Resolved::Any) => self.pick_long_lived(want, None, now, avoid),
             (LeaseMode::LongLived, Resolved::Excluding(x)) => {
-                self.pick_long_lived(want, Some(x), now)
+                self.pick_long_lived(want, Some(x), now, avoid)
             }
             (_, Resolved::Specific(s)) => self.pick_specific(want, s, now),
             (_, Resolved::Sticky(key)) => {
@@ -445,11 +518,22 @@ impl Pool {
         }
     }
 
-    fn pick_any(&self, want: &Want, except: Option<u32>, now: Instant) -> Result<u32, Blocked> {
+    fn pick_any(
+        &self,
+        want: &Want,
+        except: Option<u32>,
+        now: Instant,
+        avoid: &[u32],
+    ) -> Result<u32, Blocked> {
         let Some(budget) = self.backend_budget(want.backend) else {
             return self.ready.first_except(except).ok_or(NO_WAIT);
         };
-        let slot = budget.best_except(except).ok_or(NO_WAIT)?;
+        let best = match (except, avoid) {
+            (None, _) => budget.best_outside(avoid),
+            (Some(x), []) => budget.best_outside(&[x]),
+            (Some(x), _) => budget.best_outside(&[avoid, &[x]].concat()),
+        };
+        let slot = best.ok_or(NO_WAIT)?;
         self.budget_ready(want, budget, slot, now).map(|()| slot)
     }
 
@@ -483,13 +567,14 @@ impl Pool {
         want: &Want,
         except: Option<u32>,
         now: Instant,
+        avoid: &[u32],
     ) -> Result<u32, Blocked> {
         let budget = self.backend_budget(want.backend);
         let mut best: Option<(u32, u32, u32)> = None;
         let mut until: Option<Instant> = None;
         for (i, s) in self.slots.iter().enumerate() {
             let i = i as u32;
-            if Some(i) == except || !s.is_healthy() {
+            if Some(i) == except || avoid.contains(&i) || !s.is_healthy() {
                 continue;
             }
             if let Some(b) = budget {
@@ -578,7 +663,7 @@ impl Pool {
 
     pub(crate) fn grant(&mut self, slot: u32, want: &Want, now: Instant) -> Grant {
         let s = &mut self.slots[slot as usize];
-        let epoch = s.begin(want.mode);
+        s.begin(want.mode);
         self.metrics[slot as usize].inflight(s.inflight());
         if let Some(b) = want.backend
             && let Some(budget) = &mut self.backends[usize::from(b)].budget
@@ -588,7 +673,6 @@ impl Pool {
         self.sync(slot);
         Grant {
             slot,
-            epoch,
             mode: want.mode,
             kind: want.kind,
         }
@@ -601,18 +685,11 @@ impl Pool {
         self.sync(grant.slot);
     }
 
-    /// Returns whether the slot's eligibility may have changed, and the slot's cooldown epoch
-    /// now (the lease reports with it next time).
-    pub(crate) fn report(
-        &mut self,
-        grant: &Grant,
-        epoch: u64,
-        outcome: &Outcome,
-        now: Instant,
-    ) -> (bool, u64) {
+    /// Returns whether the slot's eligibility may have changed.
+    pub(crate) fn report(&mut self, grant: &Grant, outcome: &Outcome, now: Instant) -> bool {
         let i = grant.slot as usize;
         let before = self.slots[i].cooldown_until();
-        let r = self.slots[i].report(outcome, epoch, now, &self.policy);
+        let r = self.slots[i].report(outcome, now, &self.policy);
         self.metrics[i].request(outcome);
         let mut changed = r.limit_changed;
         if let Some((penalty, reason)) = r.penalty {
@@ -637,7 +714,7 @@ impl Pool {
         if changed {
             self.sync(grant.slot);
         }
-        (changed, self.slots[i].cooldown_epoch())
+        changed
     }
 
     /// Ends the rests that are over.

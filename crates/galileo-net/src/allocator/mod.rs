@@ -1,8 +1,8 @@
 //! `IpAllocator`: hands out [`IpLease`]s over the inventory's source IPs.
 //!
 //! The policy lives in the sans-IO [`core`]; this module is the thin shell around it: one mutex
-//! and the [`Acquire`] future, which also times the waits only the clock can end. The allocator
-//! spawns no task, so it works the same on any runtime, or on several.
+//! and the [`Acquire`] future, which also times the waits only the clock can end (on the tokio
+//! runtime polling it, with time enabled). The allocator spawns no task.
 
 mod acquire;
 mod budget;
@@ -253,8 +253,12 @@ impl IpAllocator {
             Admission::Granted(grant) => Ok(grant),
             Admission::Refused(r) => Err(r.into()),
             Admission::Queued(id) => {
-                // Not served in its turn: leave the queue, and say when the clock may help.
-                let retry_at = core.waiters.deadline(id);
+                // Not served in its turn: leave the queue, and say when the clock may help (its
+                // own deadline, or, when it waits behind others, the earliest of theirs).
+                let retry_at = core
+                    .waiters
+                    .deadline(id)
+                    .or_else(|| core.waiters.earliest_deadline());
                 core.cancel(id, &mut wake, || now);
                 Err(NetError::WouldBlock { retry_at })
             }

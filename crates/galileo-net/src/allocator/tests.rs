@@ -28,6 +28,18 @@ fn inflight(a: &IpAllocator) -> Vec<u32> {
     a.snapshot().iter().map(|s| s.inflight).collect()
 }
 
+/// One IP with backend "b" paced at `per_sec` with `burst`, its budget already spent.
+fn one_ip_spent(per_sec: u32, burst: u32) -> (IpAllocator, BackendId) {
+    let mut b = IpAllocator::builder(&inventory(1));
+    let q = Quota::per_second(NonZeroU32::new(per_sec).unwrap())
+        .with_burst(NonZeroU32::new(burst).unwrap());
+    let be = b.backend("b", Some(q));
+    let a = b.build();
+    let spend = LeaseRequest::new(TaskKind::Quote).cost(burst).backend(be);
+    drop(a.try_acquire_with(spend).unwrap());
+    (a, be)
+}
+
 /// True if the future is still pending after the runtime has run everything runnable.
 async fn pending<F: Future + Unpin>(f: &mut F) -> bool {
     timeout(Duration::ZERO, f).await.is_err()
@@ -295,13 +307,7 @@ async fn dropped_acquires_leak_nothing() {
 
 #[tokio::test(start_paused = true)]
 async fn a_dropped_head_of_line_does_not_stall_the_queue() {
-    let mut b = IpAllocator::builder(&inventory(1));
-    let q = Quota::per_second(NonZeroU32::new(1).unwrap()).with_burst(NonZeroU32::new(2).unwrap());
-    let be = b.backend("b", Some(q));
-    let a = b.build();
-    let _spent = a
-        .try_acquire_with(LeaseRequest::new(TaskKind::Quote).cost(2).backend(be))
-        .unwrap();
+    let (a, be) = one_ip_spent(1, 2);
     let mut big = Box::pin(a.acquire_with(LeaseRequest::new(TaskKind::Quote).cost(2).backend(be)));
     assert!(pending(&mut big).await);
     let small = a.acquire_with(LeaseRequest::new(TaskKind::Quote).cost(1).backend(be));
@@ -418,14 +424,7 @@ async fn debug_output_stays_short() {
 
 #[tokio::test(start_paused = true)]
 async fn cheap_requests_cannot_starve_a_waiting_land() {
-    let mut b = IpAllocator::builder(&inventory(1));
-    let q = Quota::per_second(NonZeroU32::new(1).unwrap()).with_burst(NonZeroU32::new(2).unwrap());
-    let be = b.backend("b", Some(q));
-    let a = b.build();
-    drop(
-        a.try_acquire_with(LeaseRequest::new(TaskKind::Quote).cost(2).backend(be))
-            .unwrap(),
-    );
+    let (a, be) = one_ip_spent(1, 2);
     let mut land = Box::pin(a.acquire_with(LeaseRequest::new(TaskKind::Land).cost(2).backend(be)));
     assert!(pending(&mut land).await);
     // A cost-1 quote arrives each second; each would fit the cell that has refilled, and
@@ -448,14 +447,7 @@ async fn cheap_requests_cannot_starve_a_waiting_land() {
 
 #[tokio::test(start_paused = true)]
 async fn a_targeted_quote_waits_behind_a_land_short_of_the_same_budget() {
-    let mut b = IpAllocator::builder(&inventory(1));
-    let q = Quota::per_second(NonZeroU32::new(1).unwrap()).with_burst(NonZeroU32::new(2).unwrap());
-    let be = b.backend("b", Some(q));
-    let a = b.build();
-    drop(
-        a.try_acquire_with(LeaseRequest::new(TaskKind::Quote).cost(2).backend(be))
-            .unwrap(),
-    );
+    let (a, be) = one_ip_spent(1, 2);
     let t0 = Instant::now();
     let mut land = Box::pin(a.acquire_with(LeaseRequest::new(TaskKind::Land).cost(2).backend(be)));
     assert!(pending(&mut land).await);
@@ -519,12 +511,77 @@ async fn a_lease_held_across_rests_makes_its_ip_rest_every_time() {
         [250, 500, 1000, 2000],
         "each reconnect failure is a new burst"
     );
-    // Having reported, the lease has seen the latest escalation: its next failure (sent after
-    // it knew) escalates again, even during the rest. A lease that has not seen it does not.
-    ws.report(Outcome::RateLimited { retry_after: None });
+    // Failures during a rest belong to its burst: they do not escalate.
+    ws.report(Outcome::Connect);
     let streak = a.snapshot()[0].cooldown_streak;
+    ws.report(Outcome::Connect);
     ws.report(Outcome::RateLimited { retry_after: None });
-    assert_eq!(a.snapshot()[0].cooldown_streak, streak + 1);
+    assert_eq!(a.snapshot()[0].cooldown_streak, streak);
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_burst_escalates_once_however_its_failures_are_spread() {
+    // A buy + sell round trip sent together on one lease, both answered 429...
+    let one_lease = alloc(1, None);
+    let l = one_lease.try_acquire(TaskKind::Quote, 2).unwrap();
+    l.report(Outcome::RateLimited { retry_after: None });
+    l.report(Outcome::RateLimited { retry_after: None });
+    // ...and the same two 429s on two leases.
+    let two_leases = alloc(1, None);
+    let (l1, l2) = (
+        two_leases.try_acquire(TaskKind::Quote, 1).unwrap(),
+        two_leases.try_acquire(TaskKind::Quote, 1).unwrap(),
+    );
+    l1.report(Outcome::RateLimited { retry_after: None });
+    l2.report(Outcome::RateLimited { retry_after: None });
+    for a in [&one_lease, &two_leases] {
+        let s = &a.snapshot()[0];
+        assert_eq!(
+            (s.cooldown_streak, s.cooldown_remaining),
+            (1, Some(Duration::from_millis(500)))
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_land_short_of_budget_on_one_ip_does_not_stall_the_others() {
+    let mut b = IpAllocator::builder(&inventory(2));
+    let q = Quota::per_second(NonZeroU32::new(1).unwrap()).with_burst(NonZeroU32::new(2).unwrap());
+    let be = b.backend("b", Some(q));
+    let a = b.build();
+    // 127.0.0.2's budget is spent; a Land bound to it waits 2 s for its two cells.
+    let spent = LeaseRequest::new(TaskKind::Quote)
+        .cost(2)
+        .backend(be)
+        .specific(ip(2));
+    drop(a.try_acquire_with(spent).unwrap());
+    let t0 = Instant::now();
+    let land_req = LeaseRequest::new(TaskKind::Land)
+        .cost(2)
+        .backend(be)
+        .specific(ip(2));
+    let mut land = Box::pin(a.acquire_with(land_req));
+    assert!(pending(&mut land).await);
+    // Quotes for any IP go to 127.0.0.3 at once, and never take 127.0.0.2's refilling cells.
+    let quote = LeaseRequest::new(TaskKind::Quote).cost(1).backend(be);
+    for _ in 0..2 {
+        assert_eq!(a.try_acquire_with(quote).unwrap().ip(), ip(3));
+    }
+    assert!(a.try_acquire_with(quote).is_err());
+    advance(Duration::from_secs(1)).await;
+    assert_eq!(
+        a.try_acquire_with(quote).unwrap().ip(),
+        ip(3),
+        "not the cell the Land waits for"
+    );
+    // A long-lived lease of cost 0 spends no budget and is never held back.
+    let ws = LeaseRequest::new(TaskKind::StreamConnect)
+        .cost(0)
+        .backend(be)
+        .long_lived();
+    assert!(a.try_acquire_with(ws).is_ok());
+    let l = land.await.unwrap();
+    assert_eq!((l.ip(), t0.elapsed()), (ip(2), Duration::from_secs(2)));
 }
 
 /// Clock-driven waits are timed by the waiting futures themselves, on the runtime polling
@@ -563,6 +620,87 @@ fn clock_waits_are_timed_by_the_runtime_that_waits() {
         }
     });
     drop(idle);
+}
+
+/// A newcomer ranking ahead of a line's timer holder blocks the line; the deposed holder must
+/// lose its deadline, or its timer fires into passes that never move it and its future spins.
+#[test]
+fn a_deposed_line_holder_holds_no_timer() {
+    use super::core::{Admission, Core, Resolved, Want};
+    let t0 = Instant::now();
+    let q = Quota::per_second(NonZeroU32::new(1).unwrap()).with_burst(NonZeroU32::new(2).unwrap());
+    let policy = crate::slot::CooldownPolicy::default();
+    let mut core = Core::new(&[ip(2)], None, policy, vec![("b".into(), Some(q))], t0);
+    let mut wake = Vec::new();
+    let want = |kind, cost| Want {
+        kind,
+        cost,
+        backend: Some(0),
+        target: Resolved::Any,
+        mode: LeaseMode::Ephemeral,
+    };
+    let noop = std::task::Waker::noop();
+    let Admission::Granted(g) = core.admit(&want(TaskKind::Quote, 2), noop, t0, &mut wake) else {
+        panic!("the full bucket serves the first request")
+    };
+    core.release(g, &mut wake, || t0);
+    let Admission::Queued(quote) = core.admit(&want(TaskKind::Quote, 1), noop, t0, &mut wake)
+    else {
+        panic!()
+    };
+    assert_eq!(
+        core.waiters.deadline(quote),
+        Some(t0 + Duration::from_secs(1))
+    );
+    let Admission::Queued(land) = core.admit(&want(TaskKind::Land, 2), noop, t0, &mut wake) else {
+        panic!()
+    };
+    assert_eq!(
+        core.waiters.deadline(land),
+        Some(t0 + Duration::from_secs(2))
+    );
+    assert_eq!(core.waiters.deadline(quote), None, "behind the Land now");
+}
+
+/// The same end to end on paused time: a spinning waiter would keep the runtime busy and the
+/// clock would never advance to the Land's deadline.
+#[test]
+fn a_deposed_line_holder_neither_spins_nor_hangs() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        let polls = rt.block_on(async {
+            let (a, be) = one_ip_spent(10, 2); // cost 1 fits at +100 ms, cost 2 at +200 ms
+            let polls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            // The quote queues (and arms its timer for +100 ms) here, then lives in its own task.
+            let a2: &'static IpAllocator = Box::leak(Box::new(a.clone()));
+            let mut acq =
+                Box::pin(a2.acquire_with(LeaseRequest::new(TaskKind::Quote).cost(1).backend(be)));
+            assert!(pending(&mut acq).await);
+            let p2 = polls.clone();
+            let quote = tokio::spawn(async move {
+                let lease = std::future::poll_fn(|cx| {
+                    p2.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    acq.as_mut().poll(cx)
+                })
+                .await;
+                drop(lease.unwrap());
+            });
+            let land = LeaseRequest::new(TaskKind::Land).cost(2).backend(be);
+            drop(a.acquire_with(land).await.unwrap());
+            quote.await.unwrap();
+            polls.load(std::sync::atomic::Ordering::Relaxed)
+        });
+        tx.send(polls).unwrap();
+    });
+    let polls = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("hung: paused time never advanced");
+    assert!(polls < 10, "the quote's Acquire was polled {polls} times");
 }
 
 /// Property tests of the sans-IO core: random operations, invariants after each.
@@ -657,8 +795,8 @@ mod props {
     struct Model {
         core: Core,
         now: Instant,
-        /// Leases out, with the epoch each last saw.
-        held: Vec<(Grant, u64)>,
+        /// Leases out.
+        held: Vec<Grant>,
         waiting: Vec<u32>,
     }
 
@@ -686,7 +824,7 @@ mod props {
             self.core.pool.check_invariants();
             let mut eph = vec![0u32; SLOTS as usize];
             let mut ll = vec![0u32; SLOTS as usize];
-            for (g, _) in &self.held {
+            for g in &self.held {
                 match g.mode {
                     LeaseMode::Ephemeral => eph[g.slot as usize] += 1,
                     LeaseMode::LongLived => ll[g.slot as usize] += 1,
@@ -706,7 +844,7 @@ mod props {
                 match self.core.waiters.poll(id, waker) {
                     Some(WaitState::Granted(g)) => {
                         self.check_grant(&g);
-                        self.held.push((g, g.epoch));
+                        self.held.push(g);
                     }
                     Some(WaitState::Failed(_)) => {}
                     Some(WaitState::Waiting(_)) => unreachable!(),
@@ -715,6 +853,49 @@ mod props {
             }
             self.waiting = still;
         }
+    }
+
+    /// Clock liveness, checked on a copy of the core by doing what the futures do: fire the
+    /// earliest deadline, run a pass, repeat. A deadline at or before `now` after a pass means
+    /// the future holding it spins; a waiter served by a pass far in the future, once every
+    /// deadline is gone, had a wait the clock would end but no timer in its line.
+    fn clock_liveness(core: &Core, now: Instant) -> Result<(), String> {
+        let mut c = core.clone();
+        let mut wake = Vec::new();
+        for (id, _) in c.waiters.queued() {
+            if let Some(d) = c.waiters.deadline(id)
+                && d <= now
+            {
+                return Err(format!(
+                    "waiter {id} holds a deadline {:?} before now",
+                    now - d
+                ));
+            }
+        }
+        let mut t = now;
+        for _ in 0..10_000 {
+            let Some(d) = c.next_deadline() else { break };
+            t = d;
+            c.on_timer(t, &mut wake);
+            if let Some(d2) = c.next_deadline()
+                && d2 <= t
+            {
+                return Err(format!(
+                    "after a timer pass a deadline stays at {:?}: spin",
+                    d2 - now
+                ));
+            }
+        }
+        let far = t + Duration::from_secs(3 * 86_400);
+        let before = c.waiters.len();
+        c.on_timer(far, &mut wake);
+        if c.waiters.len() != before {
+            return Err(format!(
+                "{} waiter(s) the clock would serve had no timer",
+                before - c.waiters.len()
+            ));
+        }
+        Ok(())
     }
 
     proptest! {
@@ -736,7 +917,7 @@ mod props {
                 let op_kind = if matches!(op, Op::Advance(_)) { OpKind::Advance } else { OpKind::Other };
                 match op {
                     Op::Try(w) => match m.core.admit(&w, Waker::noop(), m.now, &mut wake) {
-                        Admission::Granted(g) => { m.check_grant(&g); m.held.push((g, g.epoch)); }
+                        Admission::Granted(g) => { m.check_grant(&g); m.held.push(g); }
                         Admission::Refused(_) => {}
                         Admission::Queued(id) => {
                             if let Some(d) = m.core.waiters.deadline(id) { prop_assert!(d > m.now); }
@@ -745,7 +926,7 @@ mod props {
                         }
                     },
                     Op::Enqueue(w) => match m.core.admit(&w, Waker::noop(), m.now, &mut wake) {
-                        Admission::Granted(g) => { m.check_grant(&g); m.held.push((g, g.epoch)); }
+                        Admission::Granted(g) => { m.check_grant(&g); m.held.push(g); }
                         Admission::Refused(_) => {}
                         Admission::Queued(id) => m.waiting.push(id),
                     },
@@ -757,14 +938,13 @@ mod props {
                     }
                     Op::Poll => m.collect(),
                     Op::Release(i) if !m.held.is_empty() => {
-                        let (g, _) = m.held.swap_remove(i % m.held.len());
+                        let g = m.held.swap_remove(i % m.held.len());
                         let now = m.now;
                         m.core.release(g, &mut wake, || now);
                     }
                     Op::Report(i, o) if !m.held.is_empty() => {
-                        let i = i % m.held.len();
-                        let (g, seen) = m.held[i];
-                        m.held[i].1 = m.core.report(&g, seen, &outcome(o), m.now, &mut wake);
+                        let g = m.held[i % m.held.len()];
+                        m.core.report(&g, &outcome(o), m.now, &mut wake);
                     }
                     Op::Advance(ms) => m.now += Duration::from_millis(u64::from(ms)),
                     Op::Quarantine(s, q) => {
@@ -789,6 +969,9 @@ mod props {
                 m.check_counts();
                 // Every path that can serve someone runs a pass, and every wait the clock can
                 // end has a deadline: so a second pass now must find nobody more to serve.
+                if let Err(e) = clock_liveness(&m.core, m.now) {
+                    prop_assert!(false, "{}", e);
+                }
                 let queued = m.core.waiters.len();
                 m.core.on_timer(m.now, &mut wake);
                 prop_assert_eq!(m.core.waiters.len(), queued, "a servable waiter was left waiting");
@@ -798,7 +981,7 @@ mod props {
                 let now = m.now;
                 m.core.cancel(id, &mut wake, || now);
             }
-            for (g, _) in std::mem::take(&mut m.held) {
+            for g in std::mem::take(&mut m.held) {
                 let now = m.now;
                 m.core.release(g, &mut wake, || now);
             }
@@ -821,12 +1004,12 @@ mod props {
             for op in ops {
                 match op {
                     Op::Enqueue(w) | Op::Try(w) => match m.core.admit(&w, Waker::noop(), m.now, &mut wake) {
-                        Admission::Granted(g) => m.held.push((g, g.epoch)),
+                        Admission::Granted(g) => m.held.push(g),
                         Admission::Refused(_) => {}
                         Admission::Queued(id) => m.waiting.push(id),
                     },
                     Op::Release(i) if !m.held.is_empty() => {
-                        let (g, _) = m.held.swap_remove(i % m.held.len());
+                        let g = m.held.swap_remove(i % m.held.len());
                         let now = m.now;
                         m.core.release(g, &mut wake, || now);
                     }
@@ -835,9 +1018,8 @@ mod props {
                         m.core.on_timer(m.now, &mut wake);
                     }
                     Op::Report(i, o) if !m.held.is_empty() => {
-                        let i = i % m.held.len();
-                        let (g, seen) = m.held[i];
-                        m.held[i].1 = m.core.report(&g, seen, &outcome(o), m.now, &mut wake);
+                        let g = m.held[i % m.held.len()];
+                        m.core.report(&g, &outcome(o), m.now, &mut wake);
                     }
                     _ => {}
                 }
@@ -845,7 +1027,7 @@ mod props {
                 // Every queued waiter must be unservable right now.
                 let queued: Vec<Want> = m.core.waiters.queued().map(|(_, w)| *w).collect();
                 for w in queued {
-                    let r = m.core.pool.pick(&w, m.now);
+                    let r = m.core.pool.pick(&w, m.now, &[]);
                     prop_assert!(r.is_err(), "servable waiter left queued: {w:?}");
                 }
             }

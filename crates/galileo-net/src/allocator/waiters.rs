@@ -8,7 +8,7 @@
 //! deadline to each waiter that heads a blocked line (see `Core::service`) and wakes it when
 //! that deadline moves earlier; its future sleeps until then on whatever runtime polls it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::task::Waker;
 
 use tokio::time::Instant;
@@ -19,6 +19,7 @@ use super::request::TaskKind;
 pub(crate) type WaiterId = u32;
 
 #[derive(Debug)]
+#[cfg_attr(test, derive(Clone))]
 pub(crate) enum WaitState {
     Waiting(Waker),
     Granted(Grant),
@@ -26,6 +27,7 @@ pub(crate) enum WaitState {
 }
 
 #[derive(Debug)]
+#[cfg_attr(test, derive(Clone))]
 struct Entry {
     want: Want,
     key: (TaskKind, u64),
@@ -35,6 +37,7 @@ struct Entry {
 }
 
 #[derive(Debug, Default)]
+#[cfg_attr(test, derive(Clone))]
 pub(crate) struct Waiters {
     slab: Vec<Option<Entry>>,
     free: Vec<WaiterId>,
@@ -45,6 +48,9 @@ pub(crate) struct Waiters {
     per_group: Vec<usize>,
     /// Queued waiters for a particular IP, or long-lived ones.
     targeted: usize,
+    /// Queued waiters holding a deadline (a handful: one per blocked line, plus blocked
+    /// targeted waiters).
+    timed: HashSet<WaiterId>,
 }
 
 impl Waiters {
@@ -110,6 +116,7 @@ impl Waiters {
         let (key, want) = (e.key, e.want);
         self.queue.remove(&(key.0, key.1, id));
         self.count(&want, false);
+        self.timed.remove(&id);
         Some(waker)
     }
 
@@ -127,6 +134,11 @@ impl Waiters {
     ) -> Option<Waker> {
         let e = self.slab[id as usize].as_mut()?;
         let old = std::mem::replace(&mut e.deadline, deadline);
+        if deadline.is_some() {
+            self.timed.insert(id);
+        } else {
+            self.timed.remove(&id);
+        }
         let earlier = match (deadline, old) {
             (Some(new), Some(old)) => new < old,
             (Some(_), None) => true,
@@ -164,8 +176,19 @@ impl Waiters {
         }
     }
 
+    /// Queued waiters holding a deadline.
+    pub(crate) fn timed(&self) -> impl Iterator<Item = WaiterId> + '_ {
+        self.timed.iter().copied()
+    }
+
+    /// The earliest deadline any waiter holds.
+    pub(crate) fn earliest_deadline(&self) -> Option<Instant> {
+        self.timed.iter().filter_map(|id| self.deadline(*id)).min()
+    }
+
     fn take(&mut self, id: WaiterId) -> Option<Entry> {
         let e = self.slab.get_mut(id as usize)?.take()?;
+        self.timed.remove(&id);
         self.free.push(id);
         Some(e)
     }

@@ -63,11 +63,12 @@ impl CooldownReason {
 /// The cooldown state of one IP.
 ///
 /// Failures come in bursts: when an IP is hit by a 429, every request in flight on it at that
-/// moment tends to get one too. Counting each as a new event would square the rest time, so a
-/// failure escalates only if its lease had seen the latest escalation (a lease carries the epoch
-/// it last saw, refreshed at each of its reports) or if no rest is in force any more (whatever
-/// the lease saw, a failure after the rest ended is a new burst). Stragglers of a burst can still
-/// lengthen the rest with their own `Retry-After`, never shorten it.
+/// moment tends to get one too, the two requests of a buy + sell round trip included. Counting
+/// each as a new event would square the rest, so a failure escalates (streak + 1, a fresh
+/// exponential rest, an AIMD cut) only when the IP is not resting already; a failure during a
+/// rest is part of that burst and can only lengthen the rest with its own `Retry-After`. The
+/// first failure after a rest has ended starts a new burst, whoever reports it, so a stream
+/// that keeps failing to reconnect rests its IP every time.
 ///
 /// The rest is the server's `Retry-After` when it gives one (clamped to `retry_after_max`),
 /// else `start × 2^(streak − 1)` capped at `max`; each success takes one step off the streak.
@@ -75,7 +76,6 @@ impl CooldownReason {
 pub(crate) struct Cooldown {
     until: Option<Instant>,
     streak: u32,
-    epoch: u64,
     reason: Option<CooldownReason>,
 }
 
@@ -84,17 +84,13 @@ pub(crate) struct Cooldown {
 pub(crate) struct Penalty {
     /// The IP rests until then.
     pub(crate) until: Instant,
-    /// A new burst (streak and epoch advanced), as opposed to a straggler of the last one.
+    /// A new burst (the streak advanced), as opposed to a failure during the current rest.
     pub(crate) new_event: bool,
     /// `Retry-After` was longer than `retry_after_max` and was clamped.
     pub(crate) clamped: bool,
 }
 
 impl Cooldown {
-    pub(crate) fn epoch(&self) -> u64 {
-        self.epoch
-    }
-
     pub(crate) fn until(&self) -> Option<Instant> {
         self.until
     }
@@ -115,15 +111,13 @@ impl Cooldown {
         &mut self,
         reason: CooldownReason,
         retry_after: Option<Duration>,
-        lease_epoch: u64,
         now: Instant,
         policy: &CooldownPolicy,
     ) -> Penalty {
-        let new_event = lease_epoch == self.epoch || !self.is_cooling(now);
+        let new_event = !self.is_cooling(now);
         let mut exponential = Duration::ZERO;
         if new_event {
             self.streak = self.streak.saturating_add(1);
-            self.epoch += 1;
             let start = match reason {
                 CooldownReason::RateLimited => policy.rate_limited_start,
                 CooldownReason::Timeout | CooldownReason::Connect => policy.timeout_start,
@@ -194,8 +188,7 @@ mod tests {
         let now = Instant::now();
         let mut rests = Vec::new();
         for _ in 0..5 {
-            let e = c.epoch();
-            let pen = c.failure(CooldownReason::RateLimited, None, e, now, &p);
+            let pen = c.failure(CooldownReason::RateLimited, None, now, &p);
             assert!(pen.new_event);
             rests.push((pen.until - now).as_millis());
             c.expire(pen.until);
@@ -205,20 +198,18 @@ mod tests {
             c.success();
         }
         assert_eq!(c.streak(), 0);
-        let e = c.epoch();
-        let pen = c.failure(CooldownReason::Timeout, None, e, now, &p);
+        let pen = c.failure(CooldownReason::Timeout, None, now, &p);
         assert_eq!(pen.until - now, ms(250));
     }
 
     #[test]
-    fn stragglers_of_a_burst_do_not_escalate_but_may_lengthen() {
+    fn failures_during_a_rest_do_not_escalate_but_may_lengthen() {
         let p = CooldownPolicy::default();
         let mut c = Cooldown::default();
         let now = Instant::now();
-        let granted_epoch = c.epoch(); // three leases granted before any 429
-        let first = c.failure(CooldownReason::RateLimited, None, granted_epoch, now, &p);
+        let first = c.failure(CooldownReason::RateLimited, None, now, &p);
         assert!(first.new_event);
-        let second = c.failure(CooldownReason::RateLimited, None, granted_epoch, now, &p);
+        let second = c.failure(CooldownReason::RateLimited, None, now + ms(10), &p);
         assert!(!second.new_event);
         assert_eq!(
             second.until, first.until,
@@ -227,12 +218,17 @@ mod tests {
         let third = c.failure(
             CooldownReason::RateLimited,
             Some(Duration::from_secs(2)),
-            granted_epoch,
-            now,
+            now + ms(20),
             &p,
         );
-        assert_eq!(third.until, now + Duration::from_secs(2));
+        assert_eq!(third.until, now + ms(2020));
         assert_eq!(c.streak(), 1);
+        // Once the rest is over, the next failure is a new burst.
+        let later = third.until;
+        c.expire(later);
+        let again = c.failure(CooldownReason::Connect, None, later, &p);
+        assert!(again.new_event);
+        assert_eq!(again.until - later, ms(500), "second burst: 250 ms doubled");
     }
 
     #[test]
@@ -241,38 +237,13 @@ mod tests {
         let mut c = Cooldown::default();
         let now = Instant::now();
         // Shorter than the exponential start: the server knows best.
-        let pen = c.failure(CooldownReason::RateLimited, Some(ms(300)), 0, now, &p);
+        let pen = c.failure(CooldownReason::RateLimited, Some(ms(300)), now, &p);
         assert_eq!(pen.until, now + ms(300));
         c.expire(pen.until);
         // "0" is not credible: exponential (second burst: 1 s).
-        let e = c.epoch();
-        let pen = c.failure(
-            CooldownReason::RateLimited,
-            Some(Duration::ZERO),
-            e,
-            now,
-            &p,
-        );
-        assert_eq!(pen.until, now + ms(1000));
-    }
-
-    #[test]
-    fn a_stale_lease_failing_after_the_rest_ended_starts_a_new_burst() {
-        let p = CooldownPolicy::default();
-        let mut c = Cooldown::default();
-        let now = Instant::now();
-        let old_epoch = c.epoch();
-        let first = c.failure(CooldownReason::Connect, None, old_epoch, now, &p);
-        // Still resting: a straggler.
-        assert!(
-            !c.failure(CooldownReason::Connect, None, old_epoch, now, &p)
-                .new_event
-        );
-        // Rest over: the same stale lease fails again, which is a new burst (and escalates).
-        let later = first.until;
-        let again = c.failure(CooldownReason::Connect, None, old_epoch, later, &p);
-        assert!(again.new_event);
-        assert_eq!(again.until - later, ms(500));
+        let then = pen.until;
+        let pen = c.failure(CooldownReason::RateLimited, Some(Duration::ZERO), then, &p);
+        assert_eq!(pen.until, then + ms(1000));
     }
 
     #[test]
@@ -284,13 +255,8 @@ mod tests {
         };
         let mut c = Cooldown::default();
         let now = Instant::now();
-        let pen = c.failure(
-            CooldownReason::RateLimited,
-            Some(Duration::from_secs(u64::MAX)),
-            0,
-            now,
-            &p,
-        );
+        let huge = Some(Duration::from_secs(u64::MAX));
+        let pen = c.failure(CooldownReason::RateLimited, huge, now, &p);
         assert_eq!(pen.until, now + MAX_REST);
     }
 
@@ -299,25 +265,16 @@ mod tests {
         let p = CooldownPolicy::default();
         let mut c = Cooldown::default();
         let now = Instant::now();
-        let pen = c.failure(
-            CooldownReason::RateLimited,
-            Some(Duration::from_secs(2)),
-            0,
-            now,
-            &p,
-        );
+        let two = Some(Duration::from_secs(2));
+        let pen = c.failure(CooldownReason::RateLimited, two, now, &p);
         assert_eq!(pen.until, now + Duration::from_secs(2));
         assert!(c.is_cooling(now + ms(1999)));
         assert!(!c.is_cooling(now + ms(2000)));
-        let e = c.epoch();
-        let pen = c.failure(
-            CooldownReason::RateLimited,
-            Some(Duration::from_secs(86_400)),
-            e,
-            now,
-            &p,
-        );
+        c.expire(pen.until);
+        let then = pen.until;
+        let day = Some(Duration::from_secs(86_400));
+        let pen = c.failure(CooldownReason::RateLimited, day, then, &p);
         assert!(pen.clamped);
-        assert_eq!(pen.until, now + p.retry_after_max);
+        assert_eq!(pen.until, then + p.retry_after_max);
     }
 }

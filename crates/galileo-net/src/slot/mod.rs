@@ -148,11 +148,6 @@ impl Slot {
         self.cooldown.reason()
     }
 
-    /// The epoch a lease must report with to count as having seen the latest escalation.
-    pub(crate) fn cooldown_epoch(&self) -> u64 {
-        self.cooldown.epoch()
-    }
-
     pub(crate) fn cooldown_streak(&self) -> u32 {
         self.cooldown.streak()
     }
@@ -161,13 +156,12 @@ impl Slot {
         self.quarantine.as_deref()
     }
 
-    /// A lease starts; returns the cooldown epoch the lease must report with.
-    pub(crate) fn begin(&mut self, mode: LeaseMode) -> u64 {
+    /// A lease starts.
+    pub(crate) fn begin(&mut self, mode: LeaseMode) {
         match mode {
             LeaseMode::Ephemeral => self.inflight += 1,
             LeaseMode::LongLived => self.long_lived += 1,
         }
-        self.cooldown.epoch()
     }
 
     /// A lease ends.
@@ -180,11 +174,10 @@ impl Slot {
         *n = n.saturating_sub(1);
     }
 
-    /// The outcome of one request made under a lease that last saw `lease_epoch`.
+    /// The outcome of one request.
     pub(crate) fn report(
         &mut self,
         outcome: &Outcome,
-        lease_epoch: u64,
         now: Instant,
         policy: &CooldownPolicy,
     ) -> Report {
@@ -206,9 +199,7 @@ impl Slot {
             Outcome::RateLimited { retry_after } => *retry_after,
             _ => None,
         };
-        let penalty = self
-            .cooldown
-            .failure(reason, retry_after, lease_epoch, now, policy);
+        let penalty = self.cooldown.failure(reason, retry_after, now, policy);
         // Only 429s say "too much concurrency"; a timeout may be the network's fault.
         let limit_changed = penalty.new_event
             && reason == CooldownReason::RateLimited
@@ -258,11 +249,11 @@ mod tests {
         let p = CooldownPolicy::default();
         let mut s = Slot::new(ip(), Some(4), now);
         assert_eq!(s.state(now), SlotState::Idle);
-        let e = s.begin(LeaseMode::LongLived);
+        s.begin(LeaseMode::LongLived);
         assert_eq!(s.state(now), SlotState::LongLived);
         s.begin(LeaseMode::Ephemeral);
         assert_eq!(s.state(now), SlotState::Busy);
-        let r = s.report(&Outcome::RateLimited { retry_after: None }, e, now, &p);
+        let r = s.report(&Outcome::RateLimited { retry_after: None }, now, &p);
         let (pen, reason) = r.penalty.unwrap();
         assert_eq!(reason, CooldownReason::RateLimited);
         assert_eq!(s.state(now), SlotState::CoolingDown);
@@ -284,9 +275,11 @@ mod tests {
         let now = Instant::now();
         let p = CooldownPolicy::default();
         let mut s = Slot::new(ip(), Some(8), now);
-        let epochs: Vec<u64> = (0..8).map(|_| s.begin(LeaseMode::Ephemeral)).collect();
-        for e in &epochs {
-            s.report(&Outcome::RateLimited { retry_after: None }, *e, now, &p);
+        for _ in 0..8 {
+            s.begin(LeaseMode::Ephemeral);
+        }
+        for _ in 0..8 {
+            s.report(&Outcome::RateLimited { retry_after: None }, now, &p);
         }
         assert_eq!(s.effective_limit(), 4, "one burst halves once");
         assert_eq!(s.cooldown_streak(), 1);
@@ -297,8 +290,8 @@ mod tests {
         }
         let mut n = 0;
         while s.effective_limit() < 8 {
-            let e = s.begin(LeaseMode::Ephemeral);
-            s.report(&Outcome::Success, e, until, &p);
+            s.begin(LeaseMode::Ephemeral);
+            s.report(&Outcome::Success, until, &p);
             s.end(LeaseMode::Ephemeral);
             n += 1;
             assert!(n < 100);
@@ -310,8 +303,8 @@ mod tests {
     fn server_errors_count_without_resting() {
         let now = Instant::now();
         let mut s = Slot::new(ip(), None, now);
-        let e = s.begin(LeaseMode::Ephemeral);
-        let r = s.report(&Outcome::ServerError, e, now, &CooldownPolicy::default());
+        s.begin(LeaseMode::Ephemeral);
+        let r = s.report(&Outcome::ServerError, now, &CooldownPolicy::default());
         assert_eq!(r, Report::default());
         assert!(s.is_eligible());
         assert_eq!(s.total_counts().errors, 1);
