@@ -126,3 +126,65 @@ impl Inner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use super::*;
+
+    fn pool(max_clients: usize, idle_ms: u64) -> ClientPool {
+        let cfg = HttpConfig {
+            max_clients,
+            client_idle_timeout_ms: idle_ms,
+            ..HttpConfig::default()
+        };
+        let roots = super::super::tls::root_store(&cfg, &[]).unwrap();
+        ClientPool::new(
+            &cfg,
+            super::super::tls::client_config(roots, super::super::tls::ALPN_HTTP).unwrap(),
+        )
+    }
+
+    fn src(n: u8) -> SourceIp {
+        SourceIp::new(IpAddr::from([127, 0, 0, n]))
+    }
+
+    fn ips(p: &ClientPool) -> Vec<IpAddr> {
+        let inner = p.inner.lock().unwrap();
+        let mut v: Vec<IpAddr> = inner.clients.keys().copied().collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn the_cap_evicts_the_least_recently_used_client() {
+        let p = pool(2, 60_000);
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        p.client(&src(2), t0);
+        p.client(&src(3), t0 + ms(1));
+        p.client(&src(2), t0 + ms(2)); // 127.0.0.2 used again: 127.0.0.3 is now the LRU
+        p.client(&src(4), t0 + ms(3));
+        assert_eq!(ips(&p), [src(2).ip(), src(4).ip()]);
+        assert_eq!(p.len(), 2);
+    }
+
+    #[test]
+    fn idle_clients_are_dropped() {
+        let p = pool(16, 100);
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        p.client(&src(2), t0);
+        p.client(&src(3), t0 + ms(80));
+        // Creating a client sweeps: 127.0.0.2 has been idle 120 ms, 127.0.0.3 only 40 ms.
+        p.client(&src(4), t0 + ms(120));
+        assert_eq!(ips(&p), [src(3).ip(), src(4).ip()]);
+        // Lookups of existing clients sweep too, every SWEEP_EVERY of them.
+        let later = t0 + ms(1_000);
+        for _ in 0..SWEEP_EVERY {
+            p.client(&src(4), later);
+        }
+        assert_eq!(ips(&p), [src(4).ip()]);
+    }
+}
