@@ -18,6 +18,15 @@ use tokio::task::JoinSet;
 
 const ALPN_BOTH: &[&[u8]] = &[b"h2", b"http/1.1"];
 
+/// A client refusing response bodies over 1 KiB.
+fn one_kib_client() -> BoundHttpClient {
+    let cfg = HttpConfig {
+        max_response_bytes: 1024,
+        ..HttpConfig::default()
+    };
+    BoundHttpClient::new(&cfg).unwrap()
+}
+
 /// Runs `total` requests with `concurrency` tasks; each acquires, sends, checks the server saw
 /// its lease's IP, and releases. Returns per-IP counts from the client's side.
 async fn run(
@@ -308,11 +317,7 @@ async fn server_errors_are_counted_without_rest_and_oversized_bodies_refused() {
         .start()
         .await;
     let alloc = allocator(2, 1, None);
-    let client = BoundHttpClient::new(&HttpConfig {
-        max_response_bytes: 1024,
-        ..HttpConfig::default()
-    })
-    .unwrap();
+    let client = one_kib_client();
     let lease = alloc.acquire(TaskKind::Quote, 3).await.unwrap();
     assert_eq!(
         client
@@ -353,11 +358,7 @@ async fn a_429_is_a_429_even_when_its_body_is_too_large() {
         .start()
         .await;
     let alloc = allocator(2, 1, None);
-    let client = BoundHttpClient::new(&HttpConfig {
-        max_response_bytes: 1024,
-        ..HttpConfig::default()
-    })
-    .unwrap();
+    let client = one_kib_client();
     let lease = alloc.acquire(TaskKind::Quote, 1).await.unwrap();
     let err = client
         .send(&lease, get(&server.url("http", "/")))
