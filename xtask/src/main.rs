@@ -1,9 +1,10 @@
 //! `cargo xtask`: the project's task runner.
 //!
 //! - `cargo xtask test`: everything CI checks, on a fresh machine too: installs what the tests
-//!   need (Debian packages when running as root, cargo-deny), then rustfmt, clippy with
-//!   `-D warnings`, cargo-deny (bans, licenses, sources) and the workspace tests. As root it also
-//!   runs the tests that create network namespaces, and makes them mandatory.
+//!   need (redis-server and iproute2 from Debian's packages when running as root, cargo-deny),
+//!   then rustfmt, clippy with `-D warnings` over all features, cargo-deny (bans, licenses,
+//!   sources) and the workspace tests with all features. As root it also runs the tests that
+//!   create network namespaces, and makes them mandatory.
 //! - `cargo xtask ci`: what `.ci/run` calls; the same as `test`.
 
 use std::path::{Path, PathBuf};
@@ -84,6 +85,7 @@ fn test(tests_only: bool, extra: &[String]) -> Result<()> {
                     "clippy",
                     "--workspace",
                     "--all-targets",
+                    "--all-features",
                     "--locked",
                     "--",
                     "-D",
@@ -100,7 +102,7 @@ fn test(tests_only: bool, extra: &[String]) -> Result<()> {
             )
         })?;
     }
-    let mut args = vec!["test", "--workspace", "--locked"];
+    let mut args = vec!["test", "--workspace", "--all-features", "--locked"];
     if !extra.is_empty() {
         args.push("--");
         args.extend(extra.iter().map(String::as_str));
@@ -146,6 +148,8 @@ fn cargo(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
 
 /// Installs what the checks and tests need, or says exactly how to.
 fn prerequisites(as_root: bool, tests_only: bool) -> Result<()> {
+    // The Redis tests start their own redis-server.
+    debian_package("redis-server", "redis-server", as_root)?;
     // The namespace tests drive `ip` (iproute2); only root can run them, so only root needs it.
     if as_root {
         debian_package("ip", "iproute2", as_root)?;

@@ -1,6 +1,10 @@
-//! The crate's error type.
+//! The crate's error type, for configuration and infrastructure. The outcome of a guarded call
+//! (a breaker, a retry loop, a saga) is each module's own generic error type, which wraps the
+//! caller's error.
 
-/// Errors from galileo-resilience.
+use std::path::PathBuf;
+
+/// Errors from galileo-resilience's configuration and infrastructure.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -20,6 +24,39 @@ pub enum Error {
         /// The configured burst.
         burst: u32,
     },
+    /// A policy configuration that cannot work (a breaker, a retry policy, a saga, a tier).
+    #[error("invalid {what} configuration: {reason}")]
+    InvalidConfig {
+        /// Which configuration (`circuit breaker`, `retry policy`, ...).
+        what: &'static str,
+        /// What is wrong and what to change.
+        reason: String,
+    },
+    /// Redis could not be reached or answered something unexpected.
+    #[error("redis: {reason}")]
+    Redis {
+        /// What happened (never the connection URL's password).
+        reason: String,
+    },
+    /// The saga step log could not be read or written.
+    #[error("saga step log {}: {source}", path.display())]
+    StepLog {
+        /// The log file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The saga step log holds a record that cannot be understood.
+    #[error("saga step log {}, line {line}: {reason}", path.display())]
+    StepLogCorrupt {
+        /// The log file.
+        path: PathBuf,
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -27,7 +64,14 @@ impl Error {
     pub fn is_config(&self) -> bool {
         matches!(
             self,
-            Error::InvalidQuota { .. } | Error::CostExceedsBurst { .. }
+            Error::InvalidQuota { .. }
+                | Error::CostExceedsBurst { .. }
+                | Error::InvalidConfig { .. }
         )
+    }
+
+    /// True for infrastructure failures (Redis, the step log) that may pass.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::Redis { .. } | Error::StepLog { .. })
     }
 }

@@ -1,21 +1,27 @@
 //! Resilience policies for Galileo and for any bot that wants them.
 //!
 //! Each policy is a sans-IO state machine that takes `now` (so tests run it on paused time),
-//! wrapped by a thin async shell. This release holds the in-process rate limiter that
-//! galileo-net's IP allocator builds on:
+//! wrapped by a thin async shell:
 //!
-//! - [`Gcra`]: the generic cell rate algorithm for one key, O(1) and exact about when a denied
-//!   request would fit;
-//! - [`KeyedGcra`]: one bucket per key under a shared [`Quota`], with bounded memory;
-//! - [`AsyncKeyedLimiter`]: waits for cells by sleeping to the refill instant, never spinning.
+//! - [`rate_limit`]: GCRA and sliding-window limiters, keyed with bounded memory; tiered limits
+//!   (global → source IP → API key → endpoint) admitted all-or-nothing; a Redis backend shared
+//!   by a fleet (feature `redis`) that falls back to a local share when Redis is down; a tower
+//!   layer for inbound HTTP (feature `tower`).
+//! - [`breaker`]: circuit breakers with consecutive-failure, error-rate and slow-call
+//!   thresholds, half-open probes, and a registry.
+//! - [`retry`]: backoff with jitter, presets, a retry budget, classifiers.
+//! - [`saga`]: steps with compensations, run in order and undone in reverse, with a durable log.
 //!
-//! Tiered and distributed limits, circuit breakers, retry policies and sagas come next
-//! (see `docs/architecture.md`).
+//! Metric names are in [`metrics`].
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod breaker;
 mod error;
+pub mod metrics;
 pub mod rate_limit;
+pub mod retry;
+pub mod saga;
 
 pub use error::Error;
 pub use rate_limit::{Admitted, AsyncKeyedLimiter, Denied, Gcra, KeyedGcra, Quota};

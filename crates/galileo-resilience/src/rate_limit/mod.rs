@@ -11,6 +11,5 @@ mod wait;
 pub use gcra::{Admitted, Denied, Gcra};
 pub use keyed::KeyedGcra;
 pub use quota::Quota;
-#[cfg(feature = "serde")]
 pub use quota::QuotaSpec;
 pub use wait::AsyncKeyedLimiter;

@@ -24,9 +24,8 @@ use crate::Error;
 ///
 /// A full bucket never spans more than [`Quota::MAX_WINDOW`] (a year): that bounds every
 /// timestamp a limiter computes, so no input can overflow the clock.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(try_from = "QuotaSpec"))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(try_from = "QuotaSpec")]
 pub struct Quota {
     interval: Duration,
     burst: NonZeroU32,
@@ -124,7 +123,6 @@ impl Quota {
 /// The configuration form of a [`Quota`]: `{ requests = 10, period_ms = 1000, burst = 5 }`.
 ///
 /// `burst` defaults to `requests`.
-#[cfg(feature = "serde")]
 #[derive(Clone, Copy, Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaSpec {
@@ -138,12 +136,10 @@ pub struct QuotaSpec {
     pub burst: Option<u32>,
 }
 
-#[cfg(feature = "serde")]
 fn one_second_ms() -> u64 {
     1000
 }
 
-#[cfg(feature = "serde")]
 impl TryFrom<QuotaSpec> for Quota {
     type Error = Error;
 
@@ -207,7 +203,6 @@ mod tests {
         assert!(err.to_string().contains("longer period"), "{err}");
     }
 
-    #[cfg(feature = "serde")]
     #[test]
     fn spec_parses_and_validates() {
         #[derive(Debug, serde::Deserialize)]
