@@ -181,14 +181,15 @@ async fn demo_server(per_ip: u32) -> Result<SocketAddr> {
                     let decision = limits.lock().unwrap().check(&peer.ip(), Instant::now(), 1);
                     async move {
                         tokio::time::sleep(Duration::from_millis(20)).await; // a quote takes a while
-                        let resp = match decision {
-                            Ok(_) => http::Response::new(Full::new(Bytes::from_static(
+                        let resp = match decision.allowed {
+                            true => http::Response::new(Full::new(Bytes::from_static(
                                 b"{\"outAmount\":\"1000\"}",
                             ))),
-                            Err(denied) => {
-                                let wait = denied.ready_at().map_or(1, |at| {
-                                    at.duration_since(Instant::now()).as_secs().max(1)
-                                });
+                            false => {
+                                // Whole seconds, rounded up, as Retry-After's delta-seconds.
+                                let wait = decision
+                                    .retry_after
+                                    .map_or(1, |w| w.as_secs() + u64::from(w.subsec_nanos() > 0));
                                 let mut r = http::Response::new(Full::new(Bytes::new()));
                                 *r.status_mut() = http::StatusCode::TOO_MANY_REQUESTS;
                                 r.headers_mut().insert("retry-after", wait.into());

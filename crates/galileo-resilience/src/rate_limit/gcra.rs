@@ -9,9 +9,11 @@
 //! Overflow cannot happen: a quota's window (burst × interval) is at most a year, TAT never runs
 //! more than one window past `now`, and a cost is checked against the burst before it is used.
 
+use std::time::Duration;
+
 use tokio::time::Instant;
 
-use super::Quota;
+use super::{Algorithm, Decision, Quota};
 
 /// GCRA state of one key. `Default` is a full bucket.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -119,6 +121,37 @@ impl Gcra {
     }
 }
 
+/// GCRA as an [`Algorithm`]: the quota is the parameter, [`Gcra`] the per-key state.
+impl Algorithm for Quota {
+    type State = Gcra;
+
+    fn limit(&self) -> u32 {
+        self.burst()
+    }
+
+    fn peek(&self, g: &mut Gcra, now: Instant, cost: u32) -> Decision {
+        let left = g.available(self, now);
+        let full_in = |tat: Option<Instant>| tat.map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+        match g.ready_at(self, now, cost) {
+            Err(_) => Decision::deny(self.burst(), left, full_in(g.tat), None),
+            Ok(at) if at > now => Decision::deny(self.burst(), left, full_in(g.tat), Some(at - now)),
+            Ok(_) => {
+                let tat = g.tat.map_or(now, |t| t.max(now)) + self.interval() * cost;
+                Decision::allow(self.burst(), left.saturating_sub(cost), full_in(Some(tat)))
+            }
+        }
+    }
+
+    fn commit(&self, g: &mut Gcra, now: Instant, cost: u32) {
+        let admitted = g.check(self, now, cost);
+        debug_assert!(admitted.is_ok(), "commit without a successful peek");
+    }
+
+    fn is_idle(&self, g: &Gcra, now: Instant) -> bool {
+        g.is_full(now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::num::NonZeroU32;
@@ -165,6 +198,21 @@ mod tests {
             g.check(&q, t0, 3).unwrap_err(),
             Denied::ExceedsBurst { cost: 3, burst: 2 }
         );
+    }
+
+    #[test]
+    fn as_an_algorithm_it_reports_what_headers_need() {
+        let q = quota(10, 2);
+        let t0 = Instant::now();
+        let mut g = Gcra::new();
+        let d = q.check(&mut g, t0, 1);
+        assert_eq!((d.allowed, d.limit, d.remaining, d.reset), (true, 2, 1, Duration::from_millis(100)));
+        q.check(&mut g, t0, 1);
+        let d = q.check(&mut g, t0, 1);
+        assert_eq!((d.allowed, d.remaining, d.retry_after), (false, 0, Some(Duration::from_millis(100))));
+        assert_eq!(d.reset, Duration::from_millis(200));
+        let d = q.check(&mut g, t0, 3);
+        assert_eq!((d.allowed, d.retry_after), (false, None));
     }
 
     #[test]

@@ -1,17 +1,17 @@
-//! The thin async shell over [`KeyedGcra`]: wait for cells without spinning.
+//! The thin async shell over [`KeyedLimiter`]: wait for cells without spinning.
 
 use std::hash::Hash;
 use std::sync::{Mutex, PoisonError};
 
 use tokio::time::{Instant, sleep_until};
 
-use super::{Admitted, Denied, KeyedGcra, Quota};
+use super::{Algorithm, Decision, KeyedLimiter};
 use crate::Error;
 
-/// A keyed GCRA limiter shared between tasks.
+/// A keyed limiter shared between tasks.
 ///
-/// [`acquire`](Self::acquire) sleeps until the exact instant the bucket holds the cells it
-/// needs (the GCRA knows it), re-checks, and returns. It never polls in a loop and consumes
+/// [`acquire`](Self::acquire) sleeps until the exact instant the limit holds the cells it
+/// needs (the algorithm knows it), re-checks, and returns. It never polls in a loop and consumes
 /// nothing until it is admitted, so dropping the future mid-wait loses nothing. Waiters are not
 /// queued: when several wait on one key, whoever re-checks first after a refill wins.
 ///
@@ -32,40 +32,44 @@ use crate::Error;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
-pub struct AsyncKeyedLimiter<K> {
-    inner: Mutex<KeyedGcra<K>>,
+pub struct AsyncKeyedLimiter<K, A: Algorithm> {
+    inner: Mutex<KeyedLimiter<K, A>>,
 }
 
-impl<K: Hash + Eq + Clone> AsyncKeyedLimiter<K> {
-    /// A limiter holding every key to `quota`.
-    pub fn new(quota: Quota) -> Self {
+impl<K: Hash + Eq + Clone, A: Algorithm> AsyncKeyedLimiter<K, A> {
+    /// A limiter holding every key to `algorithm`.
+    pub fn new(algorithm: A) -> Self {
         Self {
-            inner: Mutex::new(KeyedGcra::new(quota)),
+            inner: Mutex::new(KeyedLimiter::new(algorithm)),
         }
     }
 
     /// Admits `cost` cells for `key` now, or says when they would fit.
-    pub fn try_acquire(&self, key: &K, cost: u32) -> Result<Admitted, Denied> {
+    pub fn try_acquire(&self, key: &K, cost: u32) -> Decision {
         self.lock().check(key, Instant::now(), cost)
     }
 
     /// Waits until `cost` cells for `key` are available and takes them.
     ///
-    /// Fails at once, without waiting, when `cost` exceeds the quota's burst.
-    pub async fn acquire(&self, key: &K, cost: u32) -> Result<Admitted, Error> {
+    /// Fails at once, without waiting, when `cost` exceeds the limit.
+    pub async fn acquire(&self, key: &K, cost: u32) -> Result<Decision, Error> {
         loop {
-            let decision = self.lock().check(key, Instant::now(), cost);
-            match decision {
-                Ok(admitted) => return Ok(admitted),
-                Err(Denied::Until(at)) => sleep_until(at).await,
-                Err(Denied::ExceedsBurst { cost, burst }) => {
-                    return Err(Error::CostExceedsBurst { cost, burst });
+            let now = Instant::now();
+            let decision = self.lock().check(key, now, cost);
+            match (decision.allowed, decision.retry_after) {
+                (true, _) => return Ok(decision),
+                (false, Some(wait)) => sleep_until(now + wait).await,
+                (false, None) => {
+                    return Err(Error::CostExceedsBurst {
+                        cost,
+                        burst: decision.limit,
+                    });
                 }
             }
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, KeyedGcra<K>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, KeyedLimiter<K, A>> {
         // The state is a map of timestamps; a panic elsewhere cannot leave it inconsistent.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -74,6 +78,8 @@ impl<K: Hash + Eq + Clone> AsyncKeyedLimiter<K> {
 #[cfg(test)]
 mod tests {
     use std::num::NonZeroU32;
+
+    use crate::Quota;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -117,6 +123,6 @@ mod tests {
         let r = tokio::time::timeout(Duration::from_millis(500), l.acquire(&(), 1)).await;
         assert!(r.is_err());
         tokio::time::advance(Duration::from_millis(500)).await;
-        assert!(l.try_acquire(&(), 1).is_ok());
+        assert!(l.try_acquire(&(), 1).allowed);
     }
 }

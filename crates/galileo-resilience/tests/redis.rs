@@ -1,0 +1,362 @@
+//! The Redis limiter against a real `redis-server` that each test starts on a private unix
+//! socket (`cargo xtask test` installs redis-server when missing).
+#![cfg(feature = "redis")]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use galileo_resilience::rate_limit::{OnFailure, RateLimiter, RedisConfig, RedisLimiter, Subject, Tier, TiersConfig};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::time::Instant;
+
+/// A redis-server of our own, on a unix socket in a temporary directory; killed on drop.
+struct RedisServer {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl RedisServer {
+    async fn start(dir: &Path, extra: &[&str]) -> Self {
+        let socket = dir.join("redis.sock");
+        let mut child = Command::new("redis-server")
+            .args(["--port", "0", "--save", "", "--appendonly", "no", "--daemonize", "no"])
+            .arg("--unixsocket")
+            .arg(&socket)
+            .args(["--unixsocketperm", "700"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server is installed (cargo xtask test installs it)");
+        // Wait for the server to say it is ready: an event, not a sleep.
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut said = Vec::new();
+        loop {
+            let Some(line) = lines.next_line().await.unwrap() else {
+                panic!("redis-server exited before it was ready:\n{}", said.join("\n"));
+            };
+            // "Ready to accept connections" (TCP) or "ready to accept connections at <socket>".
+            if line.to_ascii_lowercase().contains("ready to accept connections") {
+                break;
+            }
+            said.push(line);
+        }
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self {
+            child,
+            dir: dir.to_owned(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis+unix://{}", self.dir.join("redis.sock").display())
+    }
+
+    async fn kill(&mut self) {
+        self.child.kill().await.unwrap();
+    }
+}
+
+fn tiers(text: &str) -> TiersConfig {
+    toml::from_str(text).unwrap()
+}
+
+fn config(url: String) -> RedisConfig {
+    RedisConfig {
+        url,
+        namespace: format!("test{}", std::process::id()),
+        ..RedisConfig::default()
+    }
+}
+
+const IP_A: Subject<'static> = Subject {
+    ip: Some("10.0.0.1"),
+    api_key: Some("alice"),
+    endpoint: None,
+};
+
+#[tokio::test]
+async fn decisions_match_the_local_semantics_and_tiers_are_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(dir.path(), &[]).await;
+    let limiter = RedisLimiter::new(
+        &config(redis.url()),
+        &tiers(
+            r#"
+            global = { algorithm = "sliding_window", requests = 5, window_ms = 10000 }
+            ip = { algorithm = "sliding_window", requests = 3, window_ms = 10000 }
+            key = { algorithm = "sliding_window", requests = 2, window_ms = 10000 }
+            "#,
+        ),
+    )
+    .unwrap();
+    let d = limiter.check(&IP_A, 1).await;
+    assert!(d.allowed() && limiter.backend_up());
+    assert_eq!((d.tier, d.decision.remaining, d.decision.limit), (Some(Tier::ApiKey), 1, 2));
+    assert!(limiter.check(&IP_A, 1).await.allowed());
+    let denied = limiter.check(&IP_A, 1).await;
+    assert_eq!(denied.tier, Some(Tier::ApiKey));
+    let wait = denied.decision.retry_after.unwrap();
+    assert!(wait > Duration::from_secs(9) && wait <= Duration::from_secs(10), "{wait:?}");
+    // The denial took nothing from the IP or global tiers.
+    let bob = Subject {
+        api_key: Some("bob"),
+        ..IP_A
+    };
+    assert!(limiter.check(&bob, 1).await.allowed());
+    assert_eq!(limiter.check(&bob, 1).await.tier, Some(Tier::SourceIp));
+    let carol = Subject {
+        ip: Some("10.0.0.2"),
+        api_key: Some("carol"),
+        endpoint: None,
+    };
+    assert!(limiter.check(&carol, 2).await.allowed());
+    assert_eq!(limiter.check(&carol, 1).await.tier, Some(Tier::Global));
+    // Too costly never fits.
+    let d = limiter.check(&carol, 6).await;
+    assert_eq!((d.allowed(), d.decision.retry_after), (false, None));
+}
+
+#[tokio::test]
+async fn gcra_tiers_are_refused_with_a_reason() {
+    let e = RedisLimiter::new(
+        &config("redis://127.0.0.1/".into()),
+        &tiers(r#"ip = { algorithm = "gcra", requests = 3 }"#),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("tier ip") && e.contains("sliding_window"), "{e}");
+}
+
+/// Not a test of its own: the child process of `three_processes_share_one_limit`. It does
+/// nothing unless that test started it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_hammer() {
+    let Ok(url) = std::env::var("GALILEO_HAMMER_REDIS") else {
+        return;
+    };
+    let seconds: u64 = std::env::var("GALILEO_HAMMER_SECS").unwrap().parse().unwrap();
+    let namespace = std::env::var("GALILEO_HAMMER_NAMESPACE").unwrap();
+    let limiter = Arc::new(
+        RedisLimiter::new(
+            &RedisConfig {
+                url,
+                namespace,
+                ..RedisConfig::default()
+            },
+            &tiers(r#"global = { algorithm = "sliding_window", requests = 200, window_ms = 1000 }"#),
+        )
+        .unwrap(),
+    );
+    let stop = Instant::now() + Duration::from_secs(seconds);
+    let admitted = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (limiter, admitted) = (limiter.clone(), admitted.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < stop {
+                let (d, at) = limiter.check_at(&Subject::default(), 1).await;
+                assert!(limiter.backend_up(), "Redis must serve every decision");
+                if d.allowed() {
+                    admitted.lock().unwrap().push(at.unwrap());
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut out = String::new();
+    for at in admitted.lock().unwrap().iter() {
+        out.push_str(&format!("ADMIT {at}\n"));
+    }
+    // The parent reads these lines.
+    print!("{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_processes_share_one_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(dir.path(), &[]).await;
+    let namespace = format!("hammer{}", std::process::id());
+    let secs = 5u64;
+    let mut children = Vec::new();
+    for _ in 0..3 {
+        let child = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_hammer", "--nocapture", "--test-threads", "1"])
+            .env("GALILEO_HAMMER_REDIS", redis.url())
+            .env("GALILEO_HAMMER_SECS", secs.to_string())
+            .env("GALILEO_HAMMER_NAMESPACE", &namespace)
+            .stdout(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        children.push(child);
+    }
+    let mut admitted: Vec<u64> = Vec::new();
+    let mut per_child = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().await.unwrap();
+        assert!(out.status.success(), "a child failed: {out:?}");
+        let mine: Vec<u64> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.strip_prefix("ADMIT "))
+            .map(|n| n.parse().unwrap())
+            .collect();
+        per_child.push(mine.len());
+        admitted.extend(mine);
+    }
+    admitted.sort_unstable();
+    // Exact: in every window of 1 s (on Redis's clock), at most 200 admissions.
+    let window = 1_000_000u64;
+    let mut worst = 0;
+    let mut j = 0;
+    for i in 0..admitted.len() {
+        while j < admitted.len() && admitted[j] < admitted[i] + window {
+            j += 1;
+        }
+        worst = worst.max(j - i);
+    }
+    eprintln!(
+        "3 processes × 4 tasks, {secs} s: {} admitted (per process {per_child:?}), busiest 1 s window {worst}/200",
+        admitted.len()
+    );
+    assert!(worst <= 200, "{worst} admissions within one window");
+    // And the quota is used: at least 95 % of 200/s over the 5 s.
+    let floor = (200 * secs) as f64 * 0.95;
+    assert!(
+        admitted.len() as f64 >= floor,
+        "{} admitted (per process {per_child:?}), expected at least {floor}",
+        admitted.len()
+    );
+    assert!(per_child.iter().all(|n| *n > 0), "every process got a share: {per_child:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_down_falls_back_within_a_second_and_comes_back() {
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let up_gauge = || {
+        snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .find(|(k, ..)| k.key().name() == galileo_resilience::metrics::RATELIMIT_BACKEND_UP)
+            .map(|(.., v)| format!("{v:?}"))
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut redis = RedisServer::start(dir.path(), &[]).await;
+    let cfg = RedisConfig {
+        probe_interval_ms: 300,
+        local_share: 0.5,
+        ..config(redis.url())
+    };
+    let limiter = metrics::with_local_recorder(&recorder, || {
+        RedisLimiter::new(
+            &cfg,
+            &tiers(r#"global = { algorithm = "sliding_window", requests = 100, window_ms = 10000 }"#),
+        )
+        .unwrap()
+    });
+    let (d, at) = limiter.check_at(&IP_A, 1).await;
+    assert!(d.allowed() && at.is_some(), "served by Redis");
+
+    redis.kill().await;
+    let killed = Instant::now();
+    let (d, at) = limiter.check_at(&IP_A, 1).await;
+    assert!(killed.elapsed() < Duration::from_secs(1), "fallback within a second: {:?}", killed.elapsed());
+    assert!(d.allowed() && at.is_none() && !limiter.backend_up(), "answered locally");
+    assert_eq!(up_gauge(), "Gauge(0.0)");
+    // While down: local limits at half the size (50 of 100), answered at once.
+    let start = Instant::now();
+    let mut allowed = 1;
+    for _ in 0..80 {
+        let (d, at) = limiter.check_at(&IP_A, 1).await;
+        assert!(at.is_none());
+        allowed += usize::from(d.allowed());
+    }
+    assert_eq!(allowed, 50, "the local share of the limit");
+    assert!(start.elapsed() < Duration::from_millis(300), "no Redis wait per request while down");
+
+    // Redis comes back (same socket). After one probe interval, a decision finds it.
+    let redis = RedisServer::start(dir.path(), &[]).await;
+    tokio::time::sleep(Duration::from_millis(cfg.probe_interval_ms)).await;
+    let (d, at) = limiter.check_at(&IP_A, 1).await;
+    assert!(at.is_some() && limiter.backend_up(), "shared limits are back");
+    assert!(d.allowed(), "a fresh Redis has the whole limit");
+    assert_eq!(up_gauge(), "Gauge(1.0)");
+    drop(redis);
+}
+
+#[tokio::test]
+async fn fail_closed_denies_until_redis_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut redis = RedisServer::start(dir.path(), &[]).await;
+    let cfg = RedisConfig {
+        on_failure: OnFailure::Deny,
+        probe_interval_ms: 500,
+        ..config(redis.url())
+    };
+    let limiter = RedisLimiter::new(
+        &cfg,
+        &tiers(r#"ip = { algorithm = "sliding_window", requests = 100, window_ms = 1000 }"#),
+    )
+    .unwrap();
+    assert!(limiter.check(&IP_A, 1).await.allowed());
+    redis.kill().await;
+    for _ in 0..3 {
+        let d = limiter.check(&IP_A, 1).await;
+        assert!(!d.allowed());
+        let wait = d.decision.retry_after.unwrap();
+        assert!(wait <= Duration::from_millis(500), "{wait:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_password_never_reaches_logs_or_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(dir.path(), &["--requirepass", "right-horse"]).await;
+    let url = format!("{}?pass=battery-staple", redis.url());
+    let logs = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber_like(writer);
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let limiter = RedisLimiter::new(
+        &config(url),
+        &tiers(r#"ip = { algorithm = "sliding_window", requests = 100, window_ms = 1000 }"#),
+    )
+    .unwrap();
+    let d = limiter.check(&IP_A, 1).await;
+    assert!(!limiter.backend_up(), "authentication fails");
+    assert!(d.allowed(), "local share answers");
+    let shown = format!("{limiter:?}");
+    let logged = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(logged.contains("Redis unreachable"), "the fallback is logged: {logged}");
+    for text in [shown, logged] {
+        assert!(!text.contains("battery-staple"), "{text}");
+    }
+    assert_eq!(d.decision.limit, 50, "half of 100: the local share");
+}
+
+/// A minimal tracing subscriber writing formatted events into a buffer.
+fn tracing_subscriber_like(out: Arc<Mutex<Vec<u8>>>) -> impl tracing::Subscriber + Send + Sync {
+    struct W(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for W {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_writer(move || W(out.clone()))
+        .with_ansi(false)
+        .finish()
+}
