@@ -35,7 +35,12 @@ impl Decision {
     }
 
     /// A denial; the request fits after `retry_after` (`None`: never).
-    pub fn deny(limit: u32, remaining: u32, reset: Duration, retry_after: Option<Duration>) -> Self {
+    pub fn deny(
+        limit: u32,
+        remaining: u32,
+        reset: Duration,
+        retry_after: Option<Duration>,
+    ) -> Self {
         Self {
             allowed: false,
             limit,

@@ -60,17 +60,36 @@ impl Gcra {
         Self { tat: None }
     }
 
+    /// How far the theoretical arrival time is ahead of `now`, in nanoseconds (0: full bucket).
+    #[inline]
+    fn ahead(&self, now: Instant) -> u64 {
+        match self.tat {
+            // TAT never runs more than one window (≤ a year) ahead: the cast is exact.
+            Some(t) if t > now => (t - now).as_nanos() as u64,
+            _ => 0,
+        }
+    }
+
     /// Admits `cost` cells at `now` if the bucket holds them, consuming them; otherwise changes
     /// nothing and says when they would fit.
+    #[inline]
     pub fn check(&mut self, quota: &Quota, now: Instant, cost: u32) -> Result<Admitted, Denied> {
-        let at = self.ready_at(quota, now, cost)?;
-        if at > now {
-            return Err(Denied::Until(at));
+        if cost > quota.burst() {
+            return Err(Denied::ExceedsBurst {
+                cost,
+                burst: quota.burst(),
+            });
         }
-        let tat = self.tat.map_or(now, |t| t.max(now)) + quota.interval() * cost;
+        let (i, tol) = (quota.interval_ns(), quota.tolerance_ns());
+        // ahead ≤ tol and cost·i ≤ tol, both ≤ a year in ns: no overflow.
+        let need = self.ahead(now) + u64::from(cost) * i;
+        if need > tol {
+            return Err(Denied::Until(now + Duration::from_nanos(need - tol)));
+        }
+        let tat = now + Duration::from_nanos(need);
         self.tat = Some(tat);
         Ok(Admitted {
-            remaining: self.available(quota, now),
+            remaining: ((tol - need) / i) as u32,
             reset: tat,
         })
     }
@@ -83,30 +102,15 @@ impl Gcra {
                 burst: quota.burst(),
             });
         }
-        let Some(tat) = self.tat else {
-            return Ok(now);
-        };
-        // Fits when tat + cost·T − B·T ≤ now; `checked_sub` guards instants near the epoch.
-        let needed = tat + quota.interval() * cost;
-        let at = needed
-            .checked_sub(quota.tolerance())
-            .map_or(now, |at| at.max(now));
-        Ok(at)
+        let need = self.ahead(now) + u64::from(cost) * quota.interval_ns();
+        Ok(now + Duration::from_nanos(need.saturating_sub(quota.tolerance_ns())))
     }
 
     /// Cells available at `now` (at most the burst).
     pub fn available(&self, quota: &Quota, now: Instant) -> u32 {
-        let Some(tat) = self.tat else {
-            return quota.burst();
-        };
-        if tat <= now {
-            return quota.burst();
-        }
-        let used = tat - now; // time the bucket still owes
-        let free = quota.tolerance().saturating_sub(used);
+        let tol = quota.tolerance_ns();
         // Whole cells only: a partly refilled cell is not a cell yet.
-        let cells = free.as_nanos() / quota.interval().as_nanos().max(1);
-        u32::try_from(cells).unwrap_or(u32::MAX).min(quota.burst())
+        ((tol - self.ahead(now).min(tol)) / quota.interval_ns()) as u32
     }
 
     /// The theoretical arrival time; `None` or a past instant means a full bucket.
@@ -129,17 +133,17 @@ impl Algorithm for Quota {
         self.burst()
     }
 
+    #[inline]
     fn peek(&self, g: &mut Gcra, now: Instant, cost: u32) -> Decision {
-        let left = g.available(self, now);
-        let full_in = |tat: Option<Instant>| tat.map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
-        match g.ready_at(self, now, cost) {
-            Err(_) => Decision::deny(self.burst(), left, full_in(g.tat), None),
-            Ok(at) if at > now => Decision::deny(self.burst(), left, full_in(g.tat), Some(at - now)),
-            Ok(_) => {
-                let tat = g.tat.map_or(now, |t| t.max(now)) + self.interval() * cost;
-                Decision::allow(self.burst(), left.saturating_sub(cost), full_in(Some(tat)))
-            }
+        let (i, tol, burst) = (self.interval_ns(), self.tolerance_ns(), self.burst());
+        let ahead = g.ahead(now);
+        let need = ahead + u64::from(cost.min(burst)) * i;
+        if cost <= burst && need <= tol {
+            return Decision::allow(burst, ((tol - need) / i) as u32, Duration::from_nanos(need));
         }
+        let left = ((tol - ahead.min(tol)) / i) as u32;
+        let wait = (cost <= burst).then(|| Duration::from_nanos(need - tol));
+        Decision::deny(burst, left, Duration::from_nanos(ahead), wait)
     }
 
     fn commit(&self, g: &mut Gcra, now: Instant, cost: u32) {
@@ -206,10 +210,16 @@ mod tests {
         let t0 = Instant::now();
         let mut g = Gcra::new();
         let d = q.check(&mut g, t0, 1);
-        assert_eq!((d.allowed, d.limit, d.remaining, d.reset), (true, 2, 1, Duration::from_millis(100)));
+        assert_eq!(
+            (d.allowed, d.limit, d.remaining, d.reset),
+            (true, 2, 1, Duration::from_millis(100))
+        );
         q.check(&mut g, t0, 1);
         let d = q.check(&mut g, t0, 1);
-        assert_eq!((d.allowed, d.remaining, d.retry_after), (false, 0, Some(Duration::from_millis(100))));
+        assert_eq!(
+            (d.allowed, d.remaining, d.retry_after),
+            (false, 0, Some(Duration::from_millis(100)))
+        );
         assert_eq!(d.reset, Duration::from_millis(200));
         let d = q.check(&mut g, t0, 3);
         assert_eq!((d.allowed, d.retry_after), (false, None));

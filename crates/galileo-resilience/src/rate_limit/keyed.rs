@@ -2,7 +2,8 @@
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
-use std::hash::Hash;
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hash};
 
 use tokio::time::Instant;
 
@@ -26,9 +27,9 @@ use super::{Algorithm, Decision, Quota};
 /// assert!(per_ip.check(&"10.0.0.2", now, 1).allowed); // other keys have their own bucket
 /// ```
 #[derive(Debug, Clone)]
-pub struct KeyedLimiter<K, A: Algorithm> {
+pub struct KeyedLimiter<K, A: Algorithm, S = RandomState> {
     algorithm: A,
-    states: HashMap<K, A::State>,
+    states: HashMap<K, A::State, S>,
     sweep_at: usize,
 }
 
@@ -40,9 +41,16 @@ const MIN_SWEEP: usize = 64;
 impl<K: Hash + Eq + Clone, A: Algorithm> KeyedLimiter<K, A> {
     /// An empty limiter: every key starts with nothing admitted.
     pub fn new(algorithm: A) -> Self {
+        Self::with_hasher(algorithm)
+    }
+}
+
+impl<K: Hash + Eq + Clone, A: Algorithm, S: BuildHasher + Default> KeyedLimiter<K, A, S> {
+    /// An empty limiter hashing keys with `S`.
+    pub fn with_hasher(algorithm: A) -> Self {
         Self {
             algorithm,
-            states: HashMap::new(),
+            states: HashMap::default(),
             sweep_at: MIN_SWEEP,
         }
     }
@@ -92,6 +100,14 @@ impl<K: Hash + Eq + Clone, A: Algorithm> KeyedLimiter<K, A> {
         self.states.insert(key.to_owned(), state);
     }
 
+    /// The algorithm and the state of `key` (created empty if absent), with one lookup: for
+    /// callers that peek and commit themselves. An empty state left unused is forgotten by the
+    /// next sweep.
+    pub fn entry(&mut self, key: K, now: Instant) -> (&A, &mut A::State) {
+        self.maybe_sweep(now);
+        (&self.algorithm, self.states.entry(key).or_default())
+    }
+
     /// Number of keys currently remembered.
     pub fn tracked_keys(&self) -> usize {
         self.states.len()
@@ -122,7 +138,8 @@ mod tests {
     #[test]
     fn idle_keys_are_forgotten_so_memory_stays_bounded() {
         let q = Quota::per_second(NonZeroU32::new(10).unwrap());
-        let w = SlidingWindow::new(NonZeroU32::new(10).unwrap(), Duration::from_millis(100)).unwrap();
+        let w =
+            SlidingWindow::new(NonZeroU32::new(10).unwrap(), Duration::from_millis(100)).unwrap();
         let mut gcra = KeyedLimiter::new(q);
         let mut window = KeyedLimiter::new(w);
         let mut now = Instant::now();
@@ -133,8 +150,16 @@ mod tests {
             assert!(window.check(&i, now, 1).allowed);
             now += Duration::from_millis(1);
         }
-        assert!(gcra.tracked_keys() <= 256, "{} keys tracked", gcra.tracked_keys());
-        assert!(window.tracked_keys() <= 256, "{} keys tracked", window.tracked_keys());
+        assert!(
+            gcra.tracked_keys() <= 256,
+            "{} keys tracked",
+            gcra.tracked_keys()
+        );
+        assert!(
+            window.tracked_keys() <= 256,
+            "{} keys tracked",
+            window.tracked_keys()
+        );
     }
 
     #[test]
@@ -145,7 +170,10 @@ mod tests {
         assert!(k.check(&"a", now, 1).allowed);
         k.sweep(now); // "a" is not idle yet: it must survive the sweep
         let d = k.check(&"a", now, 1);
-        assert_eq!((d.allowed, d.retry_after), (false, Some(Duration::from_secs(1))));
+        assert_eq!(
+            (d.allowed, d.retry_after),
+            (false, Some(Duration::from_secs(1)))
+        );
         assert_eq!(k.peek(&"b", now, 1).remaining, 0);
         assert_eq!(k.tracked_keys(), 1, "a peek creates nothing");
     }

@@ -43,8 +43,8 @@ impl Limit {
                 // Same burst share, and the interval stretched by 1/share.
                 let interval = q.interval().div_f64(share.clamp(f64::MIN_POSITIVE, 1.0));
                 let period = interval * q.burst();
-                let scaled = Quota::new(NonZeroU32::new(q.burst()).expect("burst ≥ 1"), period)
-                    .unwrap_or(q);
+                let scaled =
+                    Quota::new(NonZeroU32::new(q.burst()).expect("burst ≥ 1"), period).unwrap_or(q);
                 Limit::Gcra(scaled.with_burst(scale(q.burst())))
             }
             Limit::SlidingWindow(w) => Limit::SlidingWindow(
@@ -135,7 +135,9 @@ impl TryFrom<LimitSpec> for Limit {
     fn try_from(spec: LimitSpec) -> Result<Self, Error> {
         let nz = |n: u32, what: &str| {
             NonZeroU32::new(n).ok_or_else(|| Error::InvalidQuota {
-                reason: format!("{what} must be at least 1 (remove the limit instead of setting 0)"),
+                reason: format!(
+                    "{what} must be at least 1 (remove the limit instead of setting 0)"
+                ),
             })
         };
         match spec {
@@ -187,11 +189,23 @@ mod tests {
             Ok(Limit::SlidingWindow(w)) if w.limit() == 100
         ));
         for (text, needle) in [
-            (r#"l = { algorithm = "leaky", requests = 1 }"#, "unknown variant"),
+            (
+                r#"l = { algorithm = "leaky", requests = 1 }"#,
+                "unknown variant",
+            ),
             (r#"l = { algorithm = "gcra", requests = 0 }"#, "at least 1"),
-            (r#"l = { algorithm = "sliding_window", requests = 1 }"#, "window_ms"),
-            (r#"l = { algorithm = "sliding_window", requests = 1, window_ms = 0 }"#, "longer than zero"),
-            (r#"l = { algorithm = "gcra", requests = 1, per = 2 }"#, "unknown field"),
+            (
+                r#"l = { algorithm = "sliding_window", requests = 1 }"#,
+                "window_ms",
+            ),
+            (
+                r#"l = { algorithm = "sliding_window", requests = 1, window_ms = 0 }"#,
+                "longer than zero",
+            ),
+            (
+                r#"l = { algorithm = "gcra", requests = 1, per = 2 }"#,
+                "unknown field",
+            ),
         ] {
             let e = limit(text).unwrap_err();
             assert!(e.contains(needle), "{text}: {e}");
@@ -200,14 +214,20 @@ mod tests {
 
     #[test]
     fn a_share_keeps_at_least_one_cell() {
-        let w = Limit::SlidingWindow(SlidingWindow::new(NonZeroU32::new(10).unwrap(), Duration::from_secs(1)).unwrap());
+        let w = Limit::SlidingWindow(
+            SlidingWindow::new(NonZeroU32::new(10).unwrap(), Duration::from_secs(1)).unwrap(),
+        );
         assert_eq!(w.scaled(0.5).limit(), 5);
         assert_eq!(w.scaled(0.01).limit(), 1);
         let g = Limit::Gcra(Quota::per_second(NonZeroU32::new(10).unwrap()));
         match g.scaled(0.5) {
             Limit::Gcra(q) => {
                 assert_eq!(q.burst(), 5);
-                assert!((q.per_second_f64() - 5.0).abs() < 1e-6, "{}", q.per_second_f64());
+                assert!(
+                    (q.per_second_f64() - 5.0).abs() < 1e-6,
+                    "{}",
+                    q.per_second_f64()
+                );
             }
             other => panic!("{other:?}"),
         }

@@ -8,6 +8,8 @@
 mod algorithm;
 mod gcra;
 mod keyed;
+#[cfg(feature = "tower")]
+mod layer;
 mod limit;
 mod local;
 mod quota;
@@ -20,11 +22,13 @@ mod wait;
 pub use algorithm::{Algorithm, Decision};
 pub use gcra::{Admitted, Denied, Gcra};
 pub use keyed::{KeyedGcra, KeyedLimiter};
+#[cfg(feature = "tower")]
+pub use layer::{RateLimitLayer, RateLimitService, ResponseFuture};
 pub use limit::{Limit, LimitSpec, LimitState};
 pub use local::{LocalLimiter, RateLimiter};
 pub use quota::{Quota, QuotaSpec};
 #[cfg(feature = "redis")]
 pub use redis::{OnFailure, RedisConfig, RedisLimiter};
 pub use sliding::{SlidingWindow, WindowLog};
-pub use tier::{Subject, Tier, TierDecision, TieredLimiter, TiersConfig};
+pub use tier::{OwnedSubject, Subject, Tier, TierDecision, TieredLimiter, TiersConfig};
 pub use wait::AsyncKeyedLimiter;

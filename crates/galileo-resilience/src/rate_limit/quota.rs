@@ -28,7 +28,14 @@ use crate::Error;
 #[serde(try_from = "QuotaSpec")]
 pub struct Quota {
     interval: Duration,
+    /// `interval` in nanoseconds (≥ 1): GCRA works in `u64` nanoseconds.
+    interval_ns: u64,
     burst: NonZeroU32,
+}
+
+fn nanos(d: Duration) -> u64 {
+    // Intervals are at most a year (a window bounds them), far below u64 nanoseconds.
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1)
 }
 
 impl Quota {
@@ -55,6 +62,7 @@ impl Quota {
         }
         Ok(Self {
             interval,
+            interval_ns: nanos(interval),
             burst: count,
         })
     }
@@ -66,6 +74,7 @@ impl Quota {
         let interval = (Duration::from_secs(1) / count.get()).max(Duration::from_nanos(1));
         Self {
             interval,
+            interval_ns: nanos(interval),
             burst: count,
         }
     }
@@ -115,8 +124,21 @@ impl Quota {
     }
 
     /// The time a full bucket represents (`burst × interval`): the GCRA's tolerance.
+    #[cfg(test)]
     pub(crate) fn tolerance(&self) -> Duration {
         self.interval * self.burst.get()
+    }
+
+    /// The interval in nanoseconds (≥ 1).
+    #[inline]
+    pub(crate) fn interval_ns(&self) -> u64 {
+        self.interval_ns
+    }
+
+    /// The tolerance in nanoseconds; at most a year's worth, so it fits `u64` with room.
+    #[inline]
+    pub(crate) fn tolerance_ns(&self) -> u64 {
+        self.interval_ns * u64::from(self.burst.get())
     }
 }
 

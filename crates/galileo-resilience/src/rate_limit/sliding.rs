@@ -44,7 +44,9 @@ impl SlidingWindow {
     pub fn new(limit: NonZeroU32, window: Duration) -> Result<Self, Error> {
         if window.is_zero() || window > Self::MAX_WINDOW {
             return Err(Error::InvalidQuota {
-                reason: format!("a window of {window:?} must be longer than zero and at most a year"),
+                reason: format!(
+                    "a window of {window:?} must be longer than zero and at most a year"
+                ),
             });
         }
         Ok(Self { limit, window })
@@ -87,10 +89,9 @@ impl Algorithm for SlidingWindow {
         // An admission at t counts while t > now - window.
         log.forget_before(now.checked_sub(self.window));
         let limit = self.limit.get();
-        let reset = log
-            .entries
-            .back()
-            .map_or(Duration::ZERO, |&(t, _)| (t + self.window).saturating_duration_since(now));
+        let reset = log.entries.back().map_or(Duration::ZERO, |&(t, _)| {
+            (t + self.window).saturating_duration_since(now)
+        });
         if log.used + cost <= limit {
             let reset = if cost > 0 { self.window } else { reset };
             return Decision::allow(limit, limit - log.used - cost, reset);

@@ -1,13 +1,15 @@
 //! Tiered limits: global → source IP → API key → endpoint, admitted all-or-nothing.
 
+use std::borrow::Cow;
+use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash, Hasher};
 
 use metrics::{Counter, Gauge};
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use super::{Decision, KeyedLimiter, Limit, LimitSpec};
+use super::{Algorithm, Decision, KeyedLimiter, Limit, LimitSpec, LimitState};
 use crate::Error;
 
 /// A tier of limits. Checked in this order; the first that denies decides.
@@ -62,19 +64,48 @@ impl fmt::Debug for Subject<'_> {
     }
 }
 
-impl Subject<'_> {
-    /// The key this subject has in `tier`, if the tier applies to it.
-    pub fn key(&self, tier: Tier) -> Option<String> {
+impl<'a> Subject<'a> {
+    /// The key this subject has in `tier`, if the tier applies to it (an API key is replaced by
+    /// a hash of it).
+    pub fn key(&self, tier: Tier) -> Option<Cow<'a, str>> {
         match tier {
-            Tier::Global => Some(String::new()),
-            Tier::SourceIp => self.ip.map(str::to_owned),
+            Tier::Global => Some(Cow::Borrowed("")),
+            Tier::SourceIp => self.ip.map(Cow::Borrowed),
             Tier::ApiKey => self.api_key.map(|k| {
                 let mut h = DefaultHasher::new();
                 k.hash(&mut h);
-                format!("{:016x}", h.finish())
+                Cow::Owned(format!("{:016x}", h.finish()))
             }),
-            Tier::Endpoint => self.endpoint.map(str::to_owned),
+            Tier::Endpoint => self.endpoint.map(Cow::Borrowed),
         }
+    }
+}
+
+/// An owned [`Subject`], for futures that outlive the request it came from.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct OwnedSubject {
+    /// The source IP.
+    pub ip: Option<String>,
+    /// The API key or user.
+    pub api_key: Option<String>,
+    /// The endpoint.
+    pub endpoint: Option<String>,
+}
+
+impl OwnedSubject {
+    /// Borrows it as a [`Subject`].
+    pub fn as_subject(&self) -> Subject<'_> {
+        Subject {
+            ip: self.ip.as_deref(),
+            api_key: self.api_key.as_deref(),
+            endpoint: self.endpoint.as_deref(),
+        }
+    }
+}
+
+impl fmt::Debug for OwnedSubject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.as_subject().fmt(f)
     }
 }
 
@@ -149,9 +180,7 @@ impl TierMetrics {
         } else {
             ("allowed", "denied")
         };
-        let counter = |r: &'static str| {
-            metrics::counter!(crate::metrics::RATELIMIT_REQUESTS, "tier" => tier.label(), "result" => r)
-        };
+        let counter = |r: &'static str| metrics::counter!(crate::metrics::RATELIMIT_REQUESTS, "tier" => tier.label(), "result" => r);
         Self {
             allowed: counter(allowed),
             denied: counter(denied),
@@ -160,10 +189,38 @@ impl TierMetrics {
     }
 }
 
+/// A hasher for keys that are already 64-bit hashes.
+#[derive(Clone, Copy, Debug, Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` keys are hashed here; fold anything else rather than panic.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+}
+
+type TierMap = KeyedLimiter<u64, Limit, BuildHasherDefault<Prehashed>>;
+
 /// Tiered limits in one process (sans-IO: calls take `now`).
 ///
 /// A request is admitted only if every tier that applies admits it, and a denial at one tier
 /// consumes nothing at any other: every tier is peeked first, and only then are all consumed.
+///
+/// Keys are kept as 64-bit SipHash values under a random key of this limiter: a lookup
+/// compares integers, no key string is stored (API keys included), and nobody can aim for a
+/// collision. An accidental one (about n²/2⁶⁵ for n live keys) would make two subjects share a
+/// bucket: stricter, never laxer.
 ///
 /// ```
 /// use galileo_resilience::rate_limit::{Subject, Tier, TieredLimiter, TiersConfig};
@@ -186,8 +243,9 @@ impl TierMetrics {
 /// ```
 #[derive(Debug, Clone)]
 pub struct TieredLimiter {
-    tiers: Vec<(Tier, KeyedLimiter<String, Limit>, TierMetrics)>,
-    keys: Vec<Option<String>>,
+    /// At most one entry per [`Tier`], in checking order.
+    tiers: Vec<(Tier, TierMap, TierMetrics)>,
+    keys: RandomState,
 }
 
 impl TieredLimiter {
@@ -201,13 +259,12 @@ impl TieredLimiter {
     pub fn from_limits(mut limits: Vec<(Tier, Limit)>, fallback: bool) -> Self {
         limits.sort_by_key(|(t, _)| *t);
         limits.dedup_by_key(|(t, _)| *t);
-        let n = limits.len();
         Self {
             tiers: limits
                 .into_iter()
-                .map(|(t, l)| (t, KeyedLimiter::new(l), TierMetrics::new(t, fallback)))
+                .map(|(t, l)| (t, TierMap::with_hasher(l), TierMetrics::new(t, fallback)))
                 .collect(),
-            keys: vec![None; n],
+            keys: RandomState::new(),
         }
     }
 
@@ -221,13 +278,25 @@ impl TieredLimiter {
 
     /// Admits `cost` for `subject` at `now` if every applicable tier admits it.
     pub fn check(&mut self, subject: &Subject<'_>, now: Instant, cost: u32) -> TierDecision {
-        let mut decisive: Option<(Tier, Decision)> = None;
-        for (i, (tier, limiter, m)) in self.tiers.iter_mut().enumerate() {
-            let Some(key) = subject.key(*tier) else {
-                self.keys[i] = None;
-                continue;
+        // One lookup per tier: peek every applicable tier's state, then consume all or none.
+        let mut states: [Option<(Tier, &Limit, &mut LimitState, &TierMetrics)>; Tier::ALL.len()] =
+            Default::default();
+        let keys = &self.keys;
+        for (slot, (tier, limiter, m)) in states.iter_mut().zip(self.tiers.iter_mut()) {
+            let text = match tier {
+                Tier::Global => Some(""),
+                Tier::SourceIp => subject.ip,
+                Tier::ApiKey => subject.api_key,
+                Tier::Endpoint => subject.endpoint,
             };
-            let d = limiter.peek(key.as_str(), now, cost);
+            if let Some(text) = text {
+                let (limit, state) = limiter.entry(keys.hash_one((*tier, text)), now);
+                *slot = Some((*tier, limit, state, &*m));
+            }
+        }
+        let mut decisive: Option<(Tier, Decision, &TierMetrics)> = None;
+        for (tier, limit, state, m) in states.iter_mut().flatten() {
+            let d = limit.peek(state, now, cost);
             if !d.allowed {
                 m.denied.increment(1);
                 m.usage.set(d.usage());
@@ -236,25 +305,19 @@ impl TieredLimiter {
                     tier: Some(*tier),
                 };
             }
-            let tighter = decisive.is_none_or(|(_, best)| d.usage() > best.usage());
-            if tighter {
-                decisive = Some((*tier, d));
+            if decisive.is_none_or(|(_, best, _)| d.usage() > best.usage()) {
+                decisive = Some((*tier, d, *m));
             }
-            self.keys[i] = Some(key);
         }
-        for ((_, limiter, m), key) in self.tiers.iter_mut().zip(&mut self.keys) {
-            if let Some(key) = key.take() {
-                limiter.commit(key.as_str(), now, cost);
-                m.allowed.increment(1);
-            }
+        for (_, limit, state, m) in states.iter_mut().flatten() {
+            limit.commit(state, now, cost);
+            m.allowed.increment(1);
         }
         match decisive {
-            Some((tier, d)) => {
-                if let Some((_, _, m)) = self.tiers.iter().find(|(t, ..)| *t == tier) {
-                    m.usage.set(d.usage());
-                }
+            Some((tier, decision, m)) => {
+                m.usage.set(decision.usage());
                 TierDecision {
-                    decision: d,
+                    decision,
                     tier: Some(tier),
                 }
             }
@@ -299,7 +362,11 @@ mod tests {
         let a = subject("10.0.0.1", "alice-key", "GET /quote");
         let d = l.check(&a, now, 1);
         assert!(d.allowed());
-        assert_eq!(d.tier, Some(Tier::ApiKey), "the tier with the least room decides the numbers");
+        assert_eq!(
+            d.tier,
+            Some(Tier::ApiKey),
+            "the tier with the least room decides the numbers"
+        );
         assert_eq!(d.decision.remaining, 1);
         assert!(l.check(&a, now, 1).allowed());
         let denied = l.check(&a, now, 1);
@@ -345,14 +412,23 @@ mod tests {
         assert!(!format!("{s:?}").contains("sk-secret"));
         let key = s.key(Tier::ApiKey).unwrap();
         assert!(!key.contains("secret") && key.len() == 16);
-        assert_eq!(key, subject("x", "sk-secret-123", "y").key(Tier::ApiKey).unwrap());
+        assert_eq!(
+            key,
+            subject("x", "sk-secret-123", "y")
+                .key(Tier::ApiKey)
+                .unwrap()
+        );
     }
 
     #[test]
     fn a_bad_tier_is_named() {
-        let cfg: TiersConfig = toml::from_str(r#"key = { algorithm = "gcra", requests = 0 }"#).unwrap();
+        let cfg: TiersConfig =
+            toml::from_str(r#"key = { algorithm = "gcra", requests = 0 }"#).unwrap();
         let e = TieredLimiter::new(&cfg).unwrap_err().to_string();
-        assert!(e.contains("rate limit tier") && e.contains("key:") && e.contains("at least 1"), "{e}");
+        assert!(
+            e.contains("rate limit tier") && e.contains("key:") && e.contains("at least 1"),
+            "{e}"
+        );
     }
 
     proptest! {

@@ -91,10 +91,12 @@ pub(crate) fn redacted(url: &str) -> String {
 impl RedisConfig {
     /// Checks what serde cannot.
     pub fn validate(&self) -> Result<(), Error> {
-        let bad = |reason: String| Err(Error::InvalidConfig {
-            what: "redis rate limiter",
-            reason,
-        });
+        let bad = |reason: String| {
+            Err(Error::InvalidConfig {
+                what: "redis rate limiter",
+                reason,
+            })
+        };
         if self.timeout_ms == 0 || self.timeout_ms > 1000 {
             return bad(format!(
                 "timeout_ms = {} must be between 1 and 1000 (fallback must start within a second)",
@@ -105,7 +107,10 @@ impl RedisConfig {
             return bad("probe_interval_ms must be at least 1".into());
         }
         if !(self.local_share > 0.0 && self.local_share <= 1.0) {
-            return bad(format!("local_share = {} must be in (0, 1]", self.local_share));
+            return bad(format!(
+                "local_share = {} must be in (0, 1]",
+                self.local_share
+            ));
         }
         if self.namespace.contains(['{', '}']) {
             return bad("namespace must not contain braces (it goes inside a hash tag)".into());
@@ -133,18 +138,31 @@ mod tests {
             ..RedisConfig::default()
         };
         let shown = format!("{cfg:?}");
-        assert!(!shown.contains("hunter2") && shown.contains("redis://***@10.0.0.5:6379/0"), "{shown}");
-        assert_eq!(redacted("redis+unix:///run/redis.sock"), "redis+unix:///run/redis.sock");
+        assert!(
+            !shown.contains("hunter2") && shown.contains("redis://***@10.0.0.5:6379/0"),
+            "{shown}"
+        );
+        assert_eq!(
+            redacted("redis+unix:///run/redis.sock"),
+            "redis+unix:///run/redis.sock"
+        );
         assert_eq!(
             redacted("redis+unix:///run/redis.sock?db=1&pass=hunter2"),
             "redis+unix:///run/redis.sock?***"
         );
-        assert_eq!(redacted("rediss://:hunter2@h:6380/0?protocol=resp3"), "rediss://***@h:6380/0?***");
+        assert_eq!(
+            redacted("rediss://:hunter2@h:6380/0?protocol=resp3"),
+            "rediss://***@h:6380/0?***"
+        );
     }
 
     #[test]
     fn mistakes_are_explained() {
-        let parse = |t: &str| toml::from_str::<RedisConfig>(t).map_err(|e| e.to_string()).and_then(|c| c.validate().map_err(|e| e.to_string()));
+        let parse = |t: &str| {
+            toml::from_str::<RedisConfig>(t)
+                .map_err(|e| e.to_string())
+                .and_then(|c| c.validate().map_err(|e| e.to_string()))
+        };
         assert!(parse("").is_ok());
         for (text, needle) in [
             ("timeout_ms = 5000", "within a second"),

@@ -23,10 +23,13 @@ use metrics::Gauge;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::time::{Instant, timeout};
 
-pub use config::{OnFailure, RedisConfig};
 use config::redacted;
+pub use config::{OnFailure, RedisConfig};
 
-use super::{Decision, Limit, LocalLimiter, RateLimiter, SlidingWindow, Subject, Tier, TierDecision, TieredLimiter, TiersConfig};
+use super::{
+    Decision, Limit, LocalLimiter, RateLimiter, SlidingWindow, Subject, Tier, TierDecision,
+    TieredLimiter, TiersConfig,
+};
 use crate::Error;
 
 const SCRIPT: &str = include_str!("sliding.lua");
@@ -146,7 +149,7 @@ impl RedisLimiter {
             .tiers
             .iter()
             .enumerate()
-            .filter_map(|(i, (tier, _))| subject.key(*tier).map(|k| (i, k)))
+            .filter_map(|(i, (tier, _))| subject.key(*tier).map(|k| (i, k.into_owned())))
             .collect();
         if keys.is_empty() {
             return (
@@ -165,7 +168,9 @@ impl RedisLimiter {
                     return self.decide(raw, &keys);
                 }
                 Ok(Err(e)) => self.mark_down(now, &describe(&e)),
-                Err(_) => self.mark_down(now, &format!("no answer within {} ms", self.cfg.timeout_ms)),
+                Err(_) => {
+                    self.mark_down(now, &format!("no answer within {} ms", self.cfg.timeout_ms))
+                }
             }
         }
         (self.fall_back(subject, cost, now), None)
@@ -207,7 +212,9 @@ impl RedisLimiter {
             drop(h);
             self.up_gauge.set(0.0);
             let policy = match self.cfg.on_failure {
-                OnFailure::LocalShare => format!("local limits at {} of each tier", self.cfg.local_share),
+                OnFailure::LocalShare => {
+                    format!("local limits at {} of each tier", self.cfg.local_share)
+                }
                 OnFailure::Deny => "denying every request".to_owned(),
             };
             tracing::warn!(
@@ -220,11 +227,21 @@ impl RedisLimiter {
     }
 
     async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
-        if let Some(c) = self.conn.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+        if let Some(c) = self
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
             return Ok(c);
         }
         let _one_at_a_time = self.connecting.lock().await;
-        if let Some(c) = self.conn.lock().unwrap_or_else(PoisonError::into_inner).clone() {
+        if let Some(c) = self
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+        {
             return Ok(c);
         }
         let config = ConnectionManagerConfig::new()
@@ -245,7 +262,11 @@ impl RedisLimiter {
         );
         let mut invocation = self.script.prepare_invoke();
         for (i, key) in keys {
-            invocation.key(format!("{}{}", self.key_prefix, key_name(self.tiers[*i].0, key)));
+            invocation.key(format!(
+                "{}{}",
+                self.key_prefix,
+                key_name(self.tiers[*i].0, key)
+            ));
         }
         invocation.arg(cost).arg(nonce);
         for (i, _) in keys {
@@ -269,7 +290,12 @@ impl RedisLimiter {
         let decision = if allowed == 1 {
             Decision::allow(limit, remaining, us(reset_us))
         } else {
-            Decision::deny(limit, remaining, us(reset_us), (retry_us >= 0).then(|| us(retry_us)))
+            Decision::deny(
+                limit,
+                remaining,
+                us(reset_us),
+                (retry_us >= 0).then(|| us(retry_us)),
+            )
         };
         record(keys.iter().map(|(i, _)| self.tiers[*i].0), tier, &decision);
         (TierDecision { decision, tier }, u64::try_from(now_us).ok())
@@ -282,9 +308,12 @@ impl RedisLimiter {
                 let retry = self
                     .health()
                     .next_try
-                    .map_or(self.cfg.probe_interval(), |t| t.saturating_duration_since(now));
+                    .map_or(self.cfg.probe_interval(), |t| {
+                        t.saturating_duration_since(now)
+                    });
                 let (tier, w) = self.tiers[0];
-                let decision = Decision::deny(super::Algorithm::limit(&w), 0, w.window(), Some(retry));
+                let decision =
+                    Decision::deny(super::Algorithm::limit(&w), 0, w.window(), Some(retry));
                 metrics::counter!(crate::metrics::RATELIMIT_REQUESTS, "tier" => tier.label(), "result" => "fallback_denied")
                     .increment(1);
                 TierDecision {
