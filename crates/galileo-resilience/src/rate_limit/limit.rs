@@ -42,9 +42,11 @@ impl Limit {
             Limit::Gcra(q) => {
                 // Same burst share, and the interval stretched by 1/share.
                 let interval = q.interval().div_f64(share.clamp(f64::MIN_POSITIVE, 1.0));
-                let period = interval * q.burst();
-                let scaled =
-                    Quota::new(NonZeroU32::new(q.burst()).expect("burst ≥ 1"), period).unwrap_or(q);
+                let burst = NonZeroU32::new(q.burst()).expect("burst ≥ 1");
+                // Stretched past a year's window: clamp to the slowest rate allowed (stricter,
+                // never the unscaled, laxer quota).
+                let period = interval.saturating_mul(q.burst()).min(Quota::MAX_WINDOW);
+                let scaled = Quota::new(burst, period).expect("a window of at most a year");
                 Limit::Gcra(scaled.with_burst(scale(q.burst())))
             }
             Limit::SlidingWindow(w) => Limit::SlidingWindow(
@@ -229,6 +231,13 @@ mod tests {
                     q.per_second_f64()
                 );
             }
+            other => panic!("{other:?}"),
+        }
+        // A tiny share of a slow limit clamps to the slowest rate, never back to the original.
+        let slow =
+            Limit::Gcra(Quota::new(NonZeroU32::MIN, Duration::from_secs(30 * 86_400)).unwrap());
+        match slow.scaled(0.001) {
+            Limit::Gcra(q) => assert_eq!(q.interval(), Quota::MAX_WINDOW),
             other => panic!("{other:?}"),
         }
     }
