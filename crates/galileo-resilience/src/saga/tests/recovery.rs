@@ -309,3 +309,41 @@ async fn a_finish_that_cannot_be_recorded_is_reported() {
     assert!(compensated(&calls).is_empty());
     assert_eq!(log.pending().await.unwrap().len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_run_cancelled_mid_compensation_resumes_from_the_last_compensation() {
+    // s3 fails; s2 is compensated; s1's compensation (5 s) is cut short by the caller.
+    let (saga, calls) = saga(4, &SagaConfig::default(), |s| {
+        s.fail = u32::from(s.index == 3);
+        if s.index == 1 {
+            s.comp_delay = Duration::from_secs(5);
+        }
+    });
+    let log = InMemoryLog::new();
+    let id = SagaId::random();
+    let mut ctx = Ctx::default();
+    let cut = tokio::time::timeout(Duration::from_secs(1), saga.run_logged(id, &mut ctx, &log));
+    assert!(cut.await.is_err());
+    let pending = log.pending().await.unwrap();
+    assert_eq!((pending[0].steps.len(), pending[0].compensated), (3, 1));
+
+    let report = saga.recover(&log).await.unwrap();
+    assert_eq!(report.compensated, [id]);
+    let comps: Vec<(usize, Vec<usize>)> = super::calls(&calls)
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::Compensate { step, seen, .. } => Some((step, seen)),
+            Call::Execute { .. } => None,
+        })
+        .collect();
+    // s1 runs again (idempotent) on the context s2's compensation left, then s0.
+    assert_eq!(
+        comps,
+        [
+            (2, vec![0, 1, 2]),
+            (1, vec![0, 1]),
+            (1, vec![0, 1]),
+            (0, vec![0])
+        ]
+    );
+}
