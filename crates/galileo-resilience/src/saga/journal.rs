@@ -46,6 +46,20 @@ fn snapshot<C: Serialize>(ctx: &C) -> Result<serde_json::Value, Error> {
     })
 }
 
+/// The fields a step record shares: saga name, step index and name, context snapshot.
+fn fields<C: Serialize>(
+    saga: &str,
+    step: &StepRef,
+    ctx: &C,
+) -> Result<(String, usize, String, serde_json::Value), Error> {
+    Ok((
+        saga.to_owned(),
+        step.index(),
+        step.name().to_owned(),
+        snapshot(ctx)?,
+    ))
+}
+
 impl<C: Serialize + Sync, L: StepLog> Journal<C> for Logged<'_, L> {
     async fn completed(
         &self,
@@ -54,16 +68,15 @@ impl<C: Serialize + Sync, L: StepLog> Journal<C> for Logged<'_, L> {
         step: &StepRef,
         ctx: &C,
     ) -> Result<(), Error> {
-        let context = snapshot(ctx)?;
-        self.0
-            .append(LogRecord::Completed {
-                saga: saga.to_owned(),
-                id,
-                step: step.index(),
-                name: step.name().to_owned(),
-                context,
-            })
-            .await
+        let (saga, step, name, context) = fields(saga, step, ctx)?;
+        let record = LogRecord::Completed {
+            saga,
+            id,
+            step,
+            name,
+            context,
+        };
+        self.0.append(record).await
     }
 
     async fn compensated(
@@ -73,16 +86,15 @@ impl<C: Serialize + Sync, L: StepLog> Journal<C> for Logged<'_, L> {
         step: &StepRef,
         ctx: &C,
     ) -> Result<(), Error> {
-        let context = snapshot(ctx)?;
-        self.0
-            .append(LogRecord::Compensated {
-                saga: saga.to_owned(),
-                id,
-                step: step.index(),
-                name: step.name().to_owned(),
-                context,
-            })
-            .await
+        let (saga, step, name, context) = fields(saga, step, ctx)?;
+        let record = LogRecord::Compensated {
+            saga,
+            id,
+            step,
+            name,
+            context,
+        };
+        self.0.append(record).await
     }
 
     async fn finish(&self, saga: &str, id: SagaId, compensated: bool) -> Result<(), Error> {

@@ -226,22 +226,19 @@ impl RedisLimiter {
         }
     }
 
-    async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
-        if let Some(c) = self
-            .conn
+    fn cached(&self) -> Option<ConnectionManager> {
+        self.conn
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
-        {
+    }
+
+    async fn connection(&self) -> redis::RedisResult<ConnectionManager> {
+        if let Some(c) = self.cached() {
             return Ok(c);
         }
         let _one_at_a_time = self.connecting.lock().await;
-        if let Some(c) = self
-            .conn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-        {
+        if let Some(c) = self.cached() {
             return Ok(c);
         }
         let config = ConnectionManagerConfig::new()
