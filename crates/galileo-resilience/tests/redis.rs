@@ -306,3 +306,67 @@ async fn fail_closed_denies_until_redis_is_back() {
         assert!(wait <= Duration::from_millis(500), "{wait:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_and_restarted_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut redis = RedisServer::start(dir.path(), &[]).await;
+    let cfg = RedisConfig {
+        probe_interval_ms: 200,
+        ..config(redis.url())
+    };
+    let limiter = Arc::new(
+        RedisLimiter::new(
+            &cfg,
+            &tiers(r#"ip = { algorithm = "sliding_window", requests = 50, window_ms = 1000 }"#),
+        )
+        .unwrap(),
+    );
+    let stop = Instant::now() + Duration::from_millis(2500);
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let limiter = limiter.clone();
+        tasks.push(tokio::spawn(async move {
+            let ip = format!("10.2.0.{t}");
+            let (mut slowest, mut from_redis, mut local, mut last_from_redis) =
+                (Duration::ZERO, 0u32, 0u32, false);
+            while Instant::now() < stop {
+                let s = Subject {
+                    ip: Some(&ip),
+                    ..Subject::default()
+                };
+                let started = Instant::now();
+                let (_, at) = limiter.check_at(&s, 1).await;
+                slowest = slowest.max(started.elapsed());
+                last_from_redis = at.is_some();
+                if last_from_redis {
+                    from_redis += 1
+                } else {
+                    local += 1
+                }
+                // Pace each task a little so the local fallback does not spin the CPU.
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            (slowest, from_redis, local, last_from_redis)
+        }));
+    }
+    // The fault schedule: kill at 0.5 s, restart at 1.5 s.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    redis.kill().await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let restarted = RedisServer::start(dir.path(), &[]).await;
+    for t in tasks {
+        let (slowest, from_redis, local, last_from_redis) = t.await.unwrap();
+        assert!(
+            slowest < Duration::from_secs(1),
+            "a decision took {slowest:?}"
+        );
+        assert!(
+            from_redis > 0 && local > 0,
+            "served by Redis, then locally: {from_redis}/{local}"
+        );
+        assert!(last_from_redis, "back on Redis after the restart");
+    }
+    assert!(limiter.backend_up());
+    drop(restarted);
+}
