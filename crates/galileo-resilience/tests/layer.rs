@@ -120,3 +120,45 @@ async fn headers_count_down_and_the_limit_answers_429() {
         "one GCRA interval (60 s / 3): {retry}"
     );
 }
+
+#[tokio::test]
+async fn a_request_that_can_never_fit_gets_no_retry_after() {
+    let limiter = Arc::new(
+        LocalLimiter::new(&toml::from_str(r#"ip = { algorithm = "gcra", requests = 2 }"#).unwrap())
+            .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let layer =
+        RateLimitLayer::new(limiter, subject as fn(&Request<Incoming>) -> OwnedSubject).cost(3);
+    tokio::spawn(async move {
+        let (tcp, peer) = listener.accept().await.unwrap();
+        let svc = ServiceBuilder::new()
+            .layer(layer)
+            .service_fn(|_req: Request<Incoming>| async {
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+            });
+        let hyper_svc = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(Peer(peer));
+            svc.clone().oneshot(req)
+        });
+        let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(tcp), hyper_svc)
+            .await;
+    });
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let r = client
+        .request(
+            Request::get(format!("http://{addr}/"))
+                .body(Empty::new())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        r.headers().get("retry-after").is_none(),
+        "no Retry-After can be true"
+    );
+    assert_eq!(r.headers().get("x-ratelimit-limit").unwrap(), "2");
+}

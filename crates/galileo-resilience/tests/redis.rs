@@ -370,3 +370,87 @@ async fn redis_killed_and_restarted_under_load() {
     assert!(limiter.backend_up());
     drop(restarted);
 }
+
+/// A Redis that stops answering without closing its connections (a lost host, a paused VM,
+/// a failover moving the address) while a healthy one serves at the same address: the limiter
+/// must drop its hung connection and reach the healthy one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_redis_is_replaced_by_a_healthy_one_at_the_same_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = RedisServer::start(dir.path(), &[]).await;
+    let cfg = RedisConfig {
+        probe_interval_ms: 100,
+        ..config(old.url())
+    };
+    let limiter = RedisLimiter::new(
+        &cfg,
+        &tiers(r#"ip = { algorithm = "sliding_window", requests = 1000, window_ms = 1000 }"#),
+    )
+    .unwrap();
+    assert!(limiter.check_at(&IP_A, 1).await.1.is_some());
+    old.stop();
+    // redis-server unlinks the socket path and binds it anew.
+    let healthy = RedisServer::start(dir.path(), &[]).await;
+    let hung = Instant::now();
+    let (_, at) = limiter.check_at(&IP_A, 1).await;
+    assert!(
+        at.is_none() && !limiter.backend_up(),
+        "the hung connection times out"
+    );
+    assert!(hung.elapsed() < Duration::from_secs(1));
+    // After one probe interval, the probe connects afresh: to the healthy server.
+    tokio::time::sleep(Duration::from_millis(cfg.probe_interval_ms)).await;
+    let (_, at) = limiter.check_at(&IP_A, 1).await;
+    assert!(
+        at.is_some() && limiter.backend_up(),
+        "back on the healthy Redis"
+    );
+    drop((old, healthy));
+}
+
+#[tokio::test]
+async fn api_keys_never_reach_redis() {
+    let dir = tempfile::tempdir().unwrap();
+    let redis = RedisServer::start(dir.path(), &[]).await;
+    let cfg = RedisConfig {
+        key_secret: Some("fleet-secret".into()),
+        ..config(redis.url())
+    };
+    let limiter = RedisLimiter::new(
+        &cfg,
+        &tiers(r#"key = { algorithm = "sliding_window", requests = 10, window_ms = 10000 }"#),
+    )
+    .unwrap();
+    let me = Subject {
+        api_key: Some("sk-live-SECRET-0001"),
+        ..Subject::default()
+    };
+    assert!(limiter.check(&me, 1).await.allowed());
+    assert_eq!(
+        limiter.check(&me, 1).await.decision.remaining,
+        8,
+        "the same key name each time"
+    );
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(
+        keys[0].contains(":key:") && !keys[0].contains("SECRET"),
+        "{keys:?}"
+    );
+    // Another instance of the fleet (same secret) uses the same key name.
+    let other = RedisLimiter::new(
+        &cfg,
+        &tiers(r#"key = { algorithm = "sliding_window", requests = 10, window_ms = 10000 }"#),
+    )
+    .unwrap();
+    assert_eq!(other.check(&me, 1).await.decision.remaining, 7);
+}

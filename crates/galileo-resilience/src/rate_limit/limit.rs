@@ -34,6 +34,12 @@ impl Limit {
     /// The same limit at `share` (0 < share ≤ 1) of its size, at least one cell: what each of
     /// N instances may admit alone when the shared backend is down.
     pub fn scaled(&self, share: f64) -> Limit {
+        // Outside (0, 1] (or NaN) means "as little as possible", never more than the original.
+        let share = if share.is_finite() && share > 0.0 {
+            share.min(1.0)
+        } else {
+            f64::MIN_POSITIVE
+        };
         let scale = |n: u32| {
             let scaled = (f64::from(n) * share).floor() as u32;
             NonZeroU32::new(scaled.max(1)).expect("at least one")
@@ -41,7 +47,8 @@ impl Limit {
         match *self {
             Limit::Gcra(q) => {
                 // Same burst share, and the interval stretched by 1/share.
-                let interval = q.interval().div_f64(share.clamp(f64::MIN_POSITIVE, 1.0));
+                let interval = Duration::try_from_secs_f64(q.interval().as_secs_f64() / share)
+                    .unwrap_or(Quota::MAX_WINDOW);
                 let burst = NonZeroU32::new(q.burst()).expect("burst ≥ 1");
                 // Stretched past a year's window: clamp to the slowest rate allowed (stricter,
                 // never the unscaled, laxer quota).
@@ -232,6 +239,11 @@ mod tests {
                 );
             }
             other => panic!("{other:?}"),
+        }
+        // Odd shares never panic and never admit more than the original.
+        for share in [1e-30, 0.0, -1.0, f64::NAN, f64::INFINITY, 2.0] {
+            assert!(g.scaled(share).limit() <= g.limit(), "{share}");
+            assert!(w.scaled(share).limit() <= w.limit(), "{share}");
         }
         // A tiny share of a slow limit clamps to the slowest rate, never back to the original.
         let slow =

@@ -32,11 +32,10 @@ impl LocalLimiter {
 
     /// Decides now, synchronously.
     pub fn check_now(&self, subject: &Subject<'_>, cost: u32) -> TierDecision {
+        let mut tiers = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        // Read the clock under the lock, so decisions are made in time order.
         let now = Instant::now();
-        self.inner
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .check(subject, now, cost)
+        tiers.check(subject, now, cost)
     }
 }
 

@@ -47,8 +47,11 @@ impl Quota {
     /// Fails when `period` is too short to give each cell at least a nanosecond, or longer than
     /// [`MAX_WINDOW`](Self::MAX_WINDOW).
     pub fn new(count: NonZeroU32, period: Duration) -> Result<Self, Error> {
-        let interval = period / count.get();
-        if interval.is_zero() {
+        // Rounded up to whole nanoseconds: a rounded-down interval would refill faster than
+        // configured (600,001 per ms would become one per ns).
+        let period_ns = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX);
+        let interval = Duration::from_nanos(period_ns.div_ceil(u64::from(count.get())));
+        if period_ns < u64::from(count.get()) {
             return Err(Error::InvalidQuota {
                 reason: format!(
                     "{count} per {period:?} is faster than one per nanosecond; use a longer period"
@@ -71,7 +74,7 @@ impl Quota {
     pub fn per_second(count: NonZeroU32) -> Self {
         // One second divided by at most u32::MAX is at least a nanosecond... except for counts
         // above 10^9, where we clamp the interval to 1 ns.
-        let interval = (Duration::from_secs(1) / count.get()).max(Duration::from_nanos(1));
+        let interval = Duration::from_nanos(1_000_000_000u64.div_ceil(u64::from(count.get())));
         Self {
             interval,
             interval_ns: nanos(interval),
@@ -217,6 +220,20 @@ mod tests {
         assert_eq!(daily.with_burst(nz(u32::MAX)).burst(), 365);
         assert!(daily.try_with_burst(nz(366)).is_err());
         assert_eq!(daily.try_with_burst(nz(365)).unwrap().tolerance(), year);
+    }
+
+    #[test]
+    fn intervals_round_up_never_faster_than_configured() {
+        let q = Quota::new(nz(600_001), Duration::from_millis(1)).unwrap();
+        assert_eq!(q.interval(), Duration::from_nanos(2));
+        assert_eq!(
+            Quota::per_second(nz(3)).interval(),
+            Duration::from_nanos(333_333_334)
+        );
+        assert_eq!(
+            Quota::per_second(nz(4_000_000_000)).interval(),
+            Duration::from_nanos(1)
+        );
     }
 
     #[test]

@@ -92,16 +92,17 @@ impl Algorithm for SlidingWindow {
         let reset = log.entries.back().map_or(Duration::ZERO, |&(t, _)| {
             (t + self.window).saturating_duration_since(now)
         });
-        if log.used + cost <= limit {
-            let reset = if cost > 0 { self.window } else { reset };
-            return Decision::allow(limit, limit - log.used - cost, reset);
-        }
         let left = limit.saturating_sub(log.used);
         if cost > limit {
             return Decision::deny(limit, left, reset, None);
         }
+        // cost ≤ limit and used ≤ limit: no overflow below.
+        if cost <= left {
+            let reset = if cost > 0 { self.window } else { reset };
+            return Decision::allow(limit, left - cost, reset);
+        }
         // Wait for the oldest admissions to leave until `cost` cells are free.
-        let mut to_free = log.used + cost - limit;
+        let mut to_free = cost - left;
         let mut at = now;
         for &(t, c) in &log.entries {
             at = t + self.window;
@@ -117,6 +118,9 @@ impl Algorithm for SlidingWindow {
         if cost == 0 {
             return;
         }
+        // Keep the log in time order even if callers race with clocks read a little apart: a
+        // late commit is recorded at the newest time (it then counts slightly longer: stricter).
+        let now = log.entries.back().map_or(now, |&(t, _)| t.max(now));
         match log.entries.back_mut() {
             Some((t, c)) if *t == now => *c += cost,
             _ => log.entries.push_back((now, cost)),
@@ -160,6 +164,29 @@ mod tests {
         assert!(w.check(&mut log, t0 + ms(1000), 2).allowed);
         assert!(!w.check(&mut log, t0 + ms(1000), 1).allowed);
         assert!(w.check(&mut log, t0 + ms(1400), 1).allowed);
+    }
+
+    #[test]
+    fn a_huge_cost_is_denied_not_overflowed() {
+        let w = window(10, 1000);
+        let mut log = WindowLog::default();
+        let t0 = Instant::now();
+        assert!(w.check(&mut log, t0, 1).allowed);
+        let d = w.check(&mut log, t0, u32::MAX);
+        assert_eq!((d.allowed, d.retry_after, d.remaining), (false, None, 9));
+    }
+
+    #[test]
+    fn late_commits_keep_the_log_ordered_so_sweeps_never_forget_live_cells() {
+        use crate::rate_limit::KeyedLimiter;
+        let mut k: KeyedLimiter<u32, SlidingWindow> = KeyedLimiter::new(window(2, 1000));
+        let t0 = Instant::now();
+        assert!(k.check(&7, t0 + ms(1), 1).allowed); // clock read later, locked first
+        assert!(k.check(&7, t0, 1).allowed); // clock read earlier, locked second
+        let later = t0 + Duration::from_micros(1_000_500); // the t0 + 1 ms cell is still live
+        k.sweep(later);
+        let admitted = (0..2).filter(|_| k.check(&7, later, 1).allowed).count();
+        assert_eq!(admitted, 0, "both cells still in the window");
     }
 
     #[test]

@@ -1,9 +1,8 @@
 //! Tiered limits: global → source IP → API key → endpoint, admitted all-or-nothing.
 
-use std::borrow::Cow;
 use std::collections::hash_map::RandomState;
 use std::fmt;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use metrics::{Counter, Gauge};
 use serde::Deserialize;
@@ -65,18 +64,15 @@ impl fmt::Debug for Subject<'_> {
 }
 
 impl<'a> Subject<'a> {
-    /// The key this subject has in `tier`, if the tier applies to it (an API key is replaced by
-    /// a hash of it).
-    pub fn key(&self, tier: Tier) -> Option<Cow<'a, str>> {
+    /// The subject's value in `tier`, if the tier applies to it (`""` for the global tier).
+    /// The API key is a secret: backends hash it before using it as a key, and it must never
+    /// be logged.
+    pub fn value(&self, tier: Tier) -> Option<&'a str> {
         match tier {
-            Tier::Global => Some(Cow::Borrowed("")),
-            Tier::SourceIp => self.ip.map(Cow::Borrowed),
-            Tier::ApiKey => self.api_key.map(|k| {
-                let mut h = DefaultHasher::new();
-                k.hash(&mut h);
-                Cow::Owned(format!("{:016x}", h.finish()))
-            }),
-            Tier::Endpoint => self.endpoint.map(Cow::Borrowed),
+            Tier::Global => Some(""),
+            Tier::SourceIp => self.ip,
+            Tier::ApiKey => self.api_key,
+            Tier::Endpoint => self.endpoint,
         }
     }
 }
@@ -283,13 +279,7 @@ impl TieredLimiter {
             Default::default();
         let keys = &self.keys;
         for (slot, (tier, limiter, m)) in states.iter_mut().zip(self.tiers.iter_mut()) {
-            let text = match tier {
-                Tier::Global => Some(""),
-                Tier::SourceIp => subject.ip,
-                Tier::ApiKey => subject.api_key,
-                Tier::Endpoint => subject.endpoint,
-            };
-            if let Some(text) = text {
+            if let Some(text) = subject.value(*tier) {
                 let (limit, state) = limiter.entry(keys.hash_one((*tier, text)), now);
                 *slot = Some((*tier, limit, state, &*m));
             }

@@ -46,7 +46,8 @@ impl<K: Hash + Eq + Clone, A: Algorithm> AsyncKeyedLimiter<K, A> {
 
     /// Admits `cost` cells for `key` now, or says when they would fit.
     pub fn try_acquire(&self, key: &K, cost: u32) -> Decision {
-        self.lock().check(key, Instant::now(), cost)
+        let mut limiter = self.lock();
+        limiter.check(key, Instant::now(), cost)
     }
 
     /// Waits until `cost` cells for `key` are available and takes them.
@@ -54,8 +55,12 @@ impl<K: Hash + Eq + Clone, A: Algorithm> AsyncKeyedLimiter<K, A> {
     /// Fails at once, without waiting, when `cost` exceeds the limit.
     pub async fn acquire(&self, key: &K, cost: u32) -> Result<Decision, Error> {
         loop {
-            let now = Instant::now();
-            let decision = self.lock().check(key, now, cost);
+            let (now, decision) = {
+                let mut limiter = self.lock();
+                // The clock is read under the lock, so decisions are made in time order.
+                let now = Instant::now();
+                (now, limiter.check(key, now, cost))
+            };
             match (decision.allowed, decision.retry_after) {
                 (true, _) => return Ok(decision),
                 (false, Some(wait)) => sleep_until(now + wait).await,

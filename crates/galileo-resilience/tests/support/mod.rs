@@ -65,6 +65,17 @@ impl RedisServer {
         format!("redis+unix://{}", self.dir.join("redis.sock").display())
     }
 
+    /// Freezes the server (SIGSTOP): its socket stays open, it never answers.
+    pub fn stop(&self) {
+        let pid = self.child.id().expect("running").to_string();
+        let ok = std::process::Command::new("kill")
+            .args(["-STOP", &pid])
+            .status()
+            .expect("kill(1)")
+            .success();
+        assert!(ok, "cannot stop redis-server {pid}");
+    }
+
     pub async fn kill(&mut self) {
         self.child.kill().await.unwrap();
     }

@@ -20,11 +20,9 @@ pub(crate) fn write(headers: &mut HeaderMap, d: &TierDecision) {
     headers.insert("x-ratelimit-limit", HeaderValue::from(d.limit));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(d.remaining));
     headers.insert("x-ratelimit-reset", secs(d.reset));
-    if !d.allowed {
-        // A cost larger than the limit never fits; tell the client to wait a full reset.
-        headers.insert(
-            http::header::RETRY_AFTER,
-            secs(d.retry_after.unwrap_or(d.reset)),
-        );
+    // A request whose cost exceeds the limit never fits: no Retry-After would be true, so none
+    // is sent (a "0" would make clients retry at once, forever).
+    if let (false, Some(wait)) = (d.allowed, d.retry_after) {
+        headers.insert(http::header::RETRY_AFTER, secs(wait));
     }
 }

@@ -66,6 +66,14 @@ where
         ResponseFuture::new(async move {
             let decision = limiter.check(&subject.as_subject(), cost).await;
             if !decision.allowed() {
+                if decision.decision.retry_after.is_none() {
+                    tracing::warn!(
+                        tier = ?decision.tier,
+                        cost,
+                        limit = decision.decision.limit,
+                        "a request costs more than its rate limit allows at once, so it is always denied: lower the layer's cost or raise the limit"
+                    );
+                }
                 let mut denied = Response::new(RB::default());
                 *denied.status_mut() = StatusCode::TOO_MANY_REQUESTS;
                 headers::write(denied.headers_mut(), &decision);

@@ -45,6 +45,10 @@ pub struct RedisConfig {
     /// With `on_failure = "local_share"`, the share (0–1] of each limit one instance admits
     /// alone.
     pub local_share: f64,
+    /// A fleet-wide secret keying the HMAC that turns API keys into Redis key names (the same
+    /// on every instance). Without it the namespace keys the HMAC: key names stay stable, but
+    /// someone reading Redis could test guesses of an API key against them.
+    pub key_secret: Option<String>,
 }
 
 impl Default for RedisConfig {
@@ -56,6 +60,7 @@ impl Default for RedisConfig {
             probe_interval_ms: 1000,
             on_failure: OnFailure::LocalShare,
             local_share: 0.5,
+            key_secret: None,
         }
     }
 }
@@ -69,23 +74,30 @@ impl std::fmt::Debug for RedisConfig {
             .field("probe_interval_ms", &self.probe_interval_ms)
             .field("on_failure", &self.on_failure)
             .field("local_share", &self.local_share)
+            .field(
+                "key_secret",
+                &self.key_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
 
-/// The URL without its credentials, for logs: `redis://***@host:port/db`. A query string
-/// (where `redis+unix://` URLs carry `pass=`) is dropped whole.
+/// The URL without its credentials, for logs: `redis://***@host:port/db?***`. Everything up to
+/// the last `@` is credentials (a password may hold `?` or `@`), and the query string (where
+/// `redis+unix://` URLs carry `pass=`) is dropped whole.
 pub(crate) fn redacted(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, _)) => (base, "?***"),
-        None => (url, ""),
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "<a Redis URL that does not parse>".to_owned();
     };
-    match (base.find("://"), base.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***{}{query}", &base[..scheme], &base[at..])
-        }
-        _ => format!("{base}{query}"),
-    }
+    let (userinfo, rest) = match rest.rfind('@') {
+        Some(at) => ("***@", &rest[at + 1..]),
+        None => ("", rest),
+    };
+    let rest = match rest.split_once('?') {
+        Some((base, _)) => format!("{base}?***"),
+        None => rest.to_owned(),
+    };
+    format!("{scheme}://{userinfo}{rest}")
 }
 
 impl RedisConfig {

@@ -60,6 +60,7 @@ pub struct RedisLimiter {
     tiers: Vec<(Tier, SlidingWindow)>,
     key_prefix: String,
     fallback: LocalLimiter,
+    api_key_hmac: ring::hmac::Key,
     cfg: RedisConfig,
     health: Mutex<Health>,
     up_gauge: Gauge,
@@ -70,7 +71,34 @@ pub struct RedisLimiter {
 #[derive(Debug)]
 struct Health {
     up: bool,
+    /// While down: when the next probe may start.
     next_try: Option<Instant>,
+    /// While down: a probe is in flight (at most one at a time).
+    probing: bool,
+}
+
+/// How a decision uses Redis: as usual while it is up, or as the one probe while it is down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Attempt {
+    Normal,
+    Probe,
+}
+
+/// Ends a probe however its future ends (answered, failed, or dropped by the caller).
+struct ProbeGuard<'a> {
+    health: &'a Mutex<Health>,
+    armed: bool,
+}
+
+impl Drop for ProbeGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.health
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .probing = false;
+        }
+    }
 }
 
 impl std::fmt::Debug for RedisLimiter {
@@ -126,10 +154,18 @@ impl RedisLimiter {
             tiers: windows,
             key_prefix: format!("{{galileo:rl:{}}}:", cfg.namespace),
             fallback: LocalLimiter::from(TieredLimiter::from_limits(share, true)),
+            api_key_hmac: ring::hmac::Key::new(
+                ring::hmac::HMAC_SHA256,
+                cfg.key_secret
+                    .as_deref()
+                    .unwrap_or(&cfg.namespace)
+                    .as_bytes(),
+            ),
             cfg: cfg.clone(),
             health: Mutex::new(Health {
                 up: true,
                 next_try: None,
+                probing: false,
             }),
             up_gauge,
             nonce_prefix: rand::random(),
@@ -149,7 +185,7 @@ impl RedisLimiter {
             .tiers
             .iter()
             .enumerate()
-            .filter_map(|(i, (tier, _))| subject.key(*tier).map(|k| (i, k.into_owned())))
+            .filter_map(|(i, (tier, _))| subject.value(*tier).map(|v| (i, self.key_name(*tier, v))))
             .collect();
         if keys.is_empty() {
             return (
@@ -161,16 +197,25 @@ impl RedisLimiter {
             );
         }
         let now = Instant::now();
-        if self.should_try(now) {
-            match timeout(self.cfg.timeout(), self.eval(&keys, cost)).await {
+        if let Some(attempt) = self.should_try(now) {
+            let mut guard = ProbeGuard {
+                health: &self.health,
+                armed: attempt == Attempt::Probe,
+            };
+            let answer = timeout(self.cfg.timeout(), self.eval(&keys, cost)).await;
+            guard.armed = false;
+            drop(guard);
+            match answer {
                 Ok(Ok(raw)) => {
-                    self.mark_up();
+                    self.answered(attempt);
                     return self.decide(raw, &keys);
                 }
-                Ok(Err(e)) => self.mark_down(now, &describe(&e)),
-                Err(_) => {
-                    self.mark_down(now, &format!("no answer within {} ms", self.cfg.timeout_ms))
-                }
+                Ok(Err(e)) => self.failed(attempt, now, &describe(&e)),
+                Err(_) => self.failed(
+                    attempt,
+                    now,
+                    &format!("no answer within {} ms", self.cfg.timeout_ms),
+                ),
             }
         }
         (self.fall_back(subject, cost, now), None)
@@ -180,32 +225,46 @@ impl RedisLimiter {
         self.health.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Up: always. Down: once per probe interval, so a dead Redis costs one timeout per
-    /// interval, not one per request.
-    fn should_try(&self, now: Instant) -> bool {
+    /// Up: every decision uses Redis. Down: one probe at a time, at most one per interval, so
+    /// a dead Redis costs one timeout per interval, not one per request.
+    fn should_try(&self, now: Instant) -> Option<Attempt> {
         let mut h = self.health();
-        if h.up || h.next_try.is_none_or(|t| now >= t) {
+        if h.up {
+            return Some(Attempt::Normal);
+        }
+        if h.probing || h.next_try.is_some_and(|t| now < t) {
+            return None;
+        }
+        h.probing = true;
+        h.next_try = Some(now + self.cfg.probe_interval());
+        Some(Attempt::Probe)
+    }
+
+    /// Redis answered. Only a probe brings it back up: an ordinary request that started before
+    /// the outage and answered late must not flip the state back and forth.
+    fn answered(&self, attempt: Attempt) {
+        let mut h = self.health();
+        if attempt == Attempt::Probe {
+            h.probing = false;
             if !h.up {
-                h.next_try = Some(now + self.cfg.probe_interval());
+                h.up = true;
+                h.next_try = None;
+                drop(h);
+                self.up_gauge.set(1.0);
+                tracing::info!(redis = %redacted(&self.cfg.url), "Redis answers again: shared rate limits are back");
             }
-            return true;
-        }
-        false
-    }
-
-    fn mark_up(&self) {
-        let mut h = self.health();
-        if !h.up {
-            h.up = true;
-            h.next_try = None;
-            drop(h);
-            self.up_gauge.set(1.0);
-            tracing::info!(redis = %redacted(&self.cfg.url), "Redis answers again: shared rate limits are back");
         }
     }
 
-    fn mark_down(&self, now: Instant, reason: &str) {
+    /// Redis failed or said nothing in time. The cached connection is dropped: redis-rs keeps a
+    /// connection whose server stopped answering without closing it (a lost host, a paused VM,
+    /// a failover moving the address), so only a fresh one can reach a healthy server.
+    fn failed(&self, attempt: Attempt, now: Instant, reason: &str) {
+        *self.conn.lock().unwrap_or_else(PoisonError::into_inner) = None;
         let mut h = self.health();
+        if attempt == Attempt::Probe {
+            h.probing = false;
+        }
         h.next_try = Some(now + self.cfg.probe_interval());
         if h.up {
             h.up = false;
@@ -223,6 +282,21 @@ impl RedisLimiter {
                 "Redis unreachable; rate limiting falls back to {policy} and retries Redis every {} ms",
                 self.cfg.probe_interval_ms
             );
+        }
+    }
+
+    /// The Redis key of a tier value (without the hash tag): API keys go through an HMAC, so
+    /// no key text lands in Redis and key names are the same on every instance and toolchain.
+    fn key_name(&self, tier: Tier, value: &str) -> String {
+        if tier == Tier::ApiKey {
+            let tag = ring::hmac::sign(&self.api_key_hmac, value.as_bytes());
+            let hex: String = tag.as_ref()[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            format!("{}:{hex}", tier.label())
+        } else {
+            format!("{}:{value}", tier.label())
         }
     }
 
@@ -258,12 +332,8 @@ impl RedisLimiter {
             self.nonce.fetch_add(1, Ordering::Relaxed)
         );
         let mut invocation = self.script.prepare_invoke();
-        for (i, key) in keys {
-            invocation.key(format!(
-                "{}{}",
-                self.key_prefix,
-                key_name(self.tiers[*i].0, key)
-            ));
+        for (_, key) in keys {
+            invocation.key(format!("{}{key}", self.key_prefix));
         }
         invocation.arg(cost).arg(nonce);
         for (i, _) in keys {
@@ -308,7 +378,12 @@ impl RedisLimiter {
                     .map_or(self.cfg.probe_interval(), |t| {
                         t.saturating_duration_since(now)
                     });
-                let (tier, w) = self.tiers[0];
+                // The first tier the subject is under (check_at only falls back when one is).
+                let (tier, w) = *self
+                    .tiers
+                    .iter()
+                    .find(|(t, _)| subject.value(*t).is_some())
+                    .unwrap_or(&self.tiers[0]);
                 let decision =
                     Decision::deny(super::Algorithm::limit(&w), 0, w.window(), Some(retry));
                 metrics::counter!(crate::metrics::RATELIMIT_REQUESTS, "tier" => tier.label(), "result" => "fallback_denied")
@@ -320,11 +395,6 @@ impl RedisLimiter {
             }
         }
     }
-}
-
-/// The Redis key of a tier's key (the hash tag is prepended by the caller).
-fn key_name(tier: Tier, key: &str) -> String {
-    format!("{}:{}", tier.label(), key)
 }
 
 /// A Redis error as a short reason: its kind and, for I/O, the OS error; never the URL.

@@ -10,6 +10,8 @@
 -- Returns { allowed (1/0), deciding key index (1-based), limit, remaining,
 --           retry_after_us (-1: never fits), reset_us, now_us }.
 -- A denial changes nothing anywhere (stale members are only pruned).
+-- Redis < 5 needs effects replication to write after the non-deterministic TIME.
+redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local cost = tonumber(ARGV[1])
