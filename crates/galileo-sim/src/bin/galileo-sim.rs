@@ -1,0 +1,2 @@
+//! The standalone simulator (being built).
+fn main() {}

@@ -1,0 +1,1 @@
+//! The Jito block-engine service: bundles over the simulated chain.

@@ -1,0 +1,1 @@
+//! The Solana JSON-RPC service over the simulated chain.
