@@ -18,6 +18,10 @@ use http::{Request, Response, StatusCode, header};
 use http_body::{Body, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
+use crate::config::ServiceConfig;
+use crate::stats::Stats;
+use crate::{Controls, Tasks};
+
 /// One simulated API (Jupiter, DFlow, the Solana RPC, ...).
 pub trait Service: Send + Sync + 'static {
     /// The name in configuration, stats and logs (`"jupiter"`, `"solana"`, ...).
@@ -35,6 +39,13 @@ pub trait Service: Send + Sync + 'static {
         req: Request<Bytes>,
         ctx: RequestContext,
     ) -> impl Future<Output = Response<SimBody>> + Send;
+
+    /// The error the core answers in this API's own shape: `429` and `503` from the limits,
+    /// `500` from the fault knob, `413` for an oversized body. The default is
+    /// `{"error": message}`.
+    fn error_response(&self, status: StatusCode, message: &str) -> Response<SimBody> {
+        json(status, &serde_json::json!({ "error": message }))
+    }
 }
 
 /// What the core knows about a request.
@@ -48,6 +59,28 @@ pub struct RequestContext {
     pub api_key: Option<String>,
     /// A number unique within the service, in arrival order.
     pub request_id: u64,
+    /// The service's knobs: a streaming service asks [`Controls::stream_fault`] when a
+    /// stream opens.
+    pub controls: Controls,
+    /// The service's tasks: spawn long-lived work (a WebSocket session) here so it stops
+    /// with the service.
+    pub tasks: Tasks,
+}
+
+impl RequestContext {
+    /// A context for calling [`Service::handle`] directly (unit tests): a request from `peer`
+    /// arriving now, without a key, with default knobs.
+    pub fn for_peer(peer: SocketAddr) -> Self {
+        let cfg = ServiceConfig::default();
+        Self {
+            peer,
+            received: Instant::now(),
+            api_key: None,
+            request_id: 0,
+            controls: Controls::new("test", &cfg, 0, Stats::new("test")),
+            tasks: Tasks::default(),
+        }
+    }
 }
 
 /// A response body: whole, or trickled out chunk by chunk (the slow-body fault).
@@ -136,6 +169,13 @@ impl Body for SimBody {
             }
         }
     }
+}
+
+/// A response with a status and no body.
+pub fn empty(status: StatusCode) -> Response<SimBody> {
+    let mut resp = Response::new(SimBody::empty());
+    *resp.status_mut() = status;
+    resp
 }
 
 /// A JSON response.
