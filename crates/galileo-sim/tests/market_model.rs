@@ -91,23 +91,36 @@ fn configs_are_checked_with_messages_that_say_what_to_do() {
             ["use ", "raise ", "lower ", "add ", "configure "]
                 .iter()
                 .any(|w| msg.contains(w))
-                || matches!(err, ConfigError::DuplicateMint(_) | ConfigError::DuplicateVenue(_)),
+                || matches!(
+                    err,
+                    ConfigError::DuplicateMint(_) | ConfigError::DuplicateVenue(_)
+                ),
             "{msg}"
         );
         assert!(Market::new(cfg, Instant::now()).is_err());
     };
     check(&|c| c.tick_ms = 0, &|e| matches!(e, ConfigError::Tick(0)));
-    check(&|c| c.mints.truncate(1), &|e| matches!(e, ConfigError::MintCount(1)));
-    check(&|c| c.venues.clear(), &|e| matches!(e, ConfigError::VenueCount(0)));
+    check(&|c| c.mints.truncate(1), &|e| {
+        matches!(e, ConfigError::MintCount(1))
+    });
+    check(&|c| c.venues.clear(), &|e| {
+        matches!(e, ConfigError::VenueCount(0))
+    });
     check(&|c| c.mints[1].id = WSOL.into(), &|e| {
         matches!(e, ConfigError::DuplicateMint(_))
     });
     check(&|c| c.venues[1].name = "HumidiFi".into(), &|e| {
         matches!(e, ConfigError::DuplicateVenue(_))
     });
-    check(&|c| c.mints[0].decimals = 19, &|e| matches!(e, ConfigError::Mint { .. }));
-    check(&|c| c.mints[0].price = 0.0, &|e| matches!(e, ConfigError::Mint { .. }));
-    check(&|c| c.mints[0].price = f64::NAN, &|e| matches!(e, ConfigError::Mint { .. }));
+    check(&|c| c.mints[0].decimals = 19, &|e| {
+        matches!(e, ConfigError::Mint { .. })
+    });
+    check(&|c| c.mints[0].price = 0.0, &|e| {
+        matches!(e, ConfigError::Mint { .. })
+    });
+    check(&|c| c.mints[0].price = f64::NAN, &|e| {
+        matches!(e, ConfigError::Mint { .. })
+    });
     check(
         &|c| {
             c.venues[0].spread_bps = 0;
@@ -115,7 +128,9 @@ fn configs_are_checked_with_messages_that_say_what_to_do() {
         },
         &|e| matches!(e, ConfigError::Venue { .. }),
     );
-    check(&|c| c.venues[0].depth = 0, &|e| matches!(e, ConfigError::Venue { .. }));
+    check(&|c| c.venues[0].depth = 0, &|e| {
+        matches!(e, ConfigError::Venue { .. })
+    });
     // HumidiFi costs 4 bps a swap, TesseraV 4.5: a 3 + 2 bps basis could pay for a trip.
     check(
         &|c| {
@@ -127,23 +142,27 @@ fn configs_are_checked_with_messages_that_say_what_to_do() {
     check(&|c| c.dislocations.min_bps = 20, &|e| {
         matches!(e, ConfigError::Dislocations(_))
     });
-    check(&|c| c.venues.truncate(1), &|e| matches!(e, ConfigError::Dislocations(_)));
+    check(&|c| c.venues.truncate(1), &|e| {
+        matches!(e, ConfigError::Dislocations(_))
+    });
     check(&|c| c.dislocations.min_duration_ms = 50, &|e| {
         matches!(e, ConfigError::Dislocations(_))
     });
     check(&|c| c.dislocations.per_minute = 3_000.0, &|e| {
         matches!(e, ConfigError::Dislocations(_))
     });
-    check(&|c| c.walk.volatility_bps = 400.0, &|e| matches!(e, ConfigError::Walk(_)));
+    check(&|c| c.walk.volatility_bps = 400.0, &|e| {
+        matches!(e, ConfigError::Walk(_))
+    });
     check(&|c| c.mints[2].volatility_bps = Some(-1.0), &|e| {
         matches!(e, ConfigError::Mint { .. })
     });
-    // 1e12 quote units of a 1e-9 token with 18 decimals is 1e39 base units: no u64 holds it.
+    // 1e11 quote units of a 1e-9 token with 18 decimals is 1e38 base units: no u64 holds it.
     check(
         &|c| {
             c.mints[2].price = 1e-9;
             c.mints[2].decimals = 18;
-            c.venues[0].depth = 1_000_000_000_000;
+            c.venues[0].depth = 100_000_000_000;
         },
         &|e| matches!(e, ConfigError::Mint { .. }),
     );
@@ -161,7 +180,10 @@ fn observe(m: &Market, now: Instant) -> (Vec<Result<u64, QuoteError>>, Vec<Dislo
     let (sol, usdc, jup) = ids(m);
     let mut quotes = Vec::new();
     for v in m.venue_ids() {
-        quotes.push(m.quote(v, sol, usdc, 2_500_000_000, now).map(|q| q.out_amount));
+        quotes.push(
+            m.quote(v, sol, usdc, 2_500_000_000, now)
+                .map(|q| q.out_amount),
+        );
         quotes.push(m.quote(v, jup, sol, 700_000_000, now).map(|q| q.out_amount));
     }
     let open = m.open_dislocations(now).into_iter().map(|d| d.id).collect();
@@ -244,37 +266,78 @@ fn quotes_carry_what_the_aggregators_need() {
     assert_eq!(m.mint_info(sol).address().to_string(), WSOL);
     assert_eq!(m.mint_info(usdc).decimals(), 6);
 
-    let (hum, tes) = (m.venue("HumidiFi").expect("v"), m.venue("TesseraV").expect("v"));
-    assert_eq!(m.pool_address(hum, sol, usdc), m.pool_address(hum, usdc, sol));
-    assert_ne!(m.pool_address(hum, sol, usdc), m.pool_address(tes, sol, usdc));
-    assert_ne!(m.pool_address(hum, sol, usdc), m.pool_address(hum, sol, bonk));
+    let (hum, tes) = (
+        m.venue("HumidiFi").expect("v"),
+        m.venue("TesseraV").expect("v"),
+    );
+    assert_eq!(
+        m.pool_address(hum, sol, usdc),
+        m.pool_address(hum, usdc, sol)
+    );
+    assert_ne!(
+        m.pool_address(hum, sol, usdc),
+        m.pool_address(tes, sol, usdc)
+    );
+    assert_ne!(
+        m.pool_address(hum, sol, usdc),
+        m.pool_address(hum, sol, bonk)
+    );
 
-    let q = m.quote(hum, sol, usdc, 1_000_000_000, epoch).expect("quote");
+    let q = m
+        .quote(hum, sol, usdc, 1_000_000_000, epoch)
+        .expect("quote");
     assert_eq!(q.pool, m.pool_address(hum, sol, usdc));
-    assert_eq!(q.hop(), Hop { venue: hum, input_mint: sol, output_mint: usdc });
+    assert_eq!(
+        q.hop(),
+        Hop {
+            venue: hum,
+            input_mint: sol,
+            output_mint: usdc
+        }
+    );
     // 1 SOL at ~165 USDC: half of a 4 bps spread, a 2 bps fee, and impact of 165 / 5M.
     let ideal = m.venue_price(hum, sol, epoch) / m.venue_price(hum, usdc, epoch) * 1e6;
     let value = m.venue_price(hum, sol, epoch); // USDC is pinned at 1
     let impact = value / (5e6 + value);
     let expect = ideal * (1.0 - impact) * (1.0 - 2e-4) * (1.0 - 2e-4);
-    assert!(floored(q.out_amount as f64, expect, 4.0), "{} vs {expect}", q.out_amount);
+    assert!(
+        floored(q.out_amount as f64, expect, 4.0),
+        "{} vs {expect}",
+        q.out_amount
+    );
     let fee = ideal * (1.0 - impact) * (1.0 - 2e-4) * 2e-4;
-    assert!((q.fee_amount as f64 - fee).abs() <= 4.0, "{} vs {fee}", q.fee_amount);
+    assert!(
+        (q.fee_amount as f64 - fee).abs() <= 4.0,
+        "{} vs {fee}",
+        q.fee_amount
+    );
     assert!((q.price_impact() - impact).abs() < 2e-9);
     let text = q.price_impact_decimal();
     assert!(text.starts_with("0.0000") && !text.contains('e'), "{text}");
     assert!((text.parse::<f64>().expect("decimal") - q.price_impact()).abs() < 1e-12);
 
     // Into a token worth ~1e-7 SOL: 1 SOL buys ~8.25M BONK, ~8.25e11 base units.
-    let b = m.quote(hum, sol, bonk, 1_000_000_000, epoch).expect("quote");
+    let b = m
+        .quote(hum, sol, bonk, 1_000_000_000, epoch)
+        .expect("quote");
     let ideal = m.venue_price(hum, sol, epoch) / m.venue_price(hum, bonk, epoch) * 1e5;
     let expect = ideal * (1.0 - impact) * (1.0 - 2e-4) * (1.0 - 2e-4);
-    assert!((b.out_amount as f64 / expect - 1.0).abs() < 1e-7, "{} {expect}", b.out_amount);
+    assert!(
+        (b.out_amount as f64 / expect - 1.0).abs() < 1e-7,
+        "{} {expect}",
+        b.out_amount
+    );
     assert!((7.7e11..8.8e11).contains(&expect));
 
     assert_eq!(m.mint("nope"), Err(QuoteError::UnknownMint("nope".into())));
-    assert_eq!(m.venue("Nope"), Err(QuoteError::UnknownVenue("Nope".into())));
-    assert_eq!(m.quote(hum, sol, usdc, 0, epoch), Err(QuoteError::ZeroAmount));
+    assert_eq!(
+        m.venue("Nope"),
+        Err(QuoteError::UnknownVenue("Nope".into()))
+    );
+    assert_eq!(
+        m.quote(hum, sol, usdc, 0, epoch),
+        Err(QuoteError::ZeroAmount)
+    );
     assert_eq!(m.quote(hum, sol, sol, 5, epoch), Err(QuoteError::SameMint));
     assert!(matches!(
         m.best_quote(sol, usdc, 5, epoch, |_, _| false),
@@ -299,7 +362,9 @@ fn quotes_carry_what_the_aggregators_need() {
     let roomiest = m.venue_ids().map(|v| m.max_in_amount(v, sol, epoch)).max();
     assert_eq!(
         m.best_quote(sol, usdc, u64::MAX, epoch, any_venue),
-        Err(QuoteError::ExceedsDepth { max_in_amount: roomiest.expect("venues") })
+        Err(QuoteError::ExceedsDepth {
+            max_in_amount: roomiest.expect("venues")
+        })
     );
 }
 
@@ -316,10 +381,15 @@ fn the_best_quote_is_the_largest_and_follows_the_filter() {
                 assert!(q.out_amount <= best.out_amount);
             }
             let meteora = m.venue("Meteora DLMM").expect("venue");
-            let only = m.best_quote(a, b, amount, now, |id, _| id == meteora).expect("one");
+            let only = m
+                .best_quote(a, b, amount, now, |id, _| id == meteora)
+                .expect("one");
             assert_eq!(only, m.quote(meteora, a, b, amount, now).expect("quote"));
             let not = m.best_quote(a, b, amount, now, |_, v| v.name() != "HumidiFi");
-            assert_ne!(not.expect("others").venue, m.venue("HumidiFi").expect("venue"));
+            assert_ne!(
+                not.expect("others").venue,
+                m.venue("HumidiFi").expect("venue")
+            );
         }
     }
 }
@@ -413,7 +483,10 @@ fn a_trade_through_a_dislocation_closes_it_from_then_on() {
         output_mint: if d.offset_bps < 0 { other } else { d.mint },
     };
     let elsewhere = m.venue_ids().find(|&v| v != d.venue).expect("two venues");
-    let other_venue = Hop { venue: elsewhere, ..rt.forward.hop() };
+    let other_venue = Hop {
+        venue: elsewhere,
+        ..rt.forward.hop()
+    };
     assert_eq!(m.record_trade(&[wrong, other_venue], now), Vec::new());
     assert_eq!(m.open_dislocations(now).len(), 1);
 
@@ -424,7 +497,10 @@ fn a_trade_through_a_dislocation_closes_it_from_then_on() {
     // Before the trade it was open, and still reads so.
     let before = at(&m, k);
     assert_eq!(m.open_dislocations(before).len(), 1);
-    assert_eq!(small_round_trip(&m, d.mint, before), small_round_trip(&m, d.mint, before));
+    assert_eq!(
+        small_round_trip(&m, d.mint, before),
+        small_round_trip(&m, d.mint, before)
+    );
     assert!(small_round_trip(&m, d.mint, before).profit() > 0);
     // Trading again finds nothing to close.
     assert_eq!(m.record_trade(&rt.hops(), at(&m, k + 2)), Vec::new());
@@ -437,7 +513,10 @@ fn a_trade_through_a_dislocation_closes_it_from_then_on() {
 fn scripted_arbitrage_appears_and_disappears_exactly_as_scripted() {
     let (mut m, _) = market(quiet());
     let (sol, usdc, _) = ids(&m);
-    let (hum, tes) = (m.venue("HumidiFi").expect("v"), m.venue("TesseraV").expect("v"));
+    let (hum, tes) = (
+        m.venue("HumidiFi").expect("v"),
+        m.venue("TesseraV").expect("v"),
+    );
     let amount = 1_000_000_000;
     let trip = |m: &Market, k: u64| {
         m.best_round_trip(sol, usdc, amount, at(m, k), any_venue)
@@ -446,8 +525,14 @@ fn scripted_arbitrage_appears_and_disappears_exactly_as_scripted() {
     m.freeze(at(&m, 10));
     let baseline = trip(&m, 10);
     assert!(baseline.profit() < 0);
-    assert_eq!(trip(&m, 5_000).forward.out_amount, baseline.forward.out_amount);
-    assert_eq!(trip(&m, 5_000).reverse.out_amount, baseline.reverse.out_amount);
+    assert_eq!(
+        trip(&m, 5_000).forward.out_amount,
+        baseline.forward.out_amount
+    );
+    assert_eq!(
+        trip(&m, 5_000).reverse.out_amount,
+        baseline.reverse.out_amount
+    );
 
     // USDC 50 bps cheaper on TesseraV for 3 s (30 ticks), from tick 100.
     let id = m
@@ -472,7 +557,10 @@ fn scripted_arbitrage_appears_and_disappears_exactly_as_scripted() {
             * impact(reverse_value, 5e6);
         let expect = (ratio - 1.0) * amount as f64;
         // Each leg floors a few units; a micro-USDC is ~6 lamports.
-        assert!(floored(rt.profit() as f64, expect, 40.0), "{rt:?} vs {expect}");
+        assert!(
+            floored(rt.profit() as f64, expect, 40.0),
+            "{rt:?} vs {expect}"
+        );
     }
     let after = trip(&m, 130);
     assert!(after.profit() < 0);
@@ -490,7 +578,10 @@ fn scripted_arbitrage_appears_and_disappears_exactly_as_scripted() {
     assert!(m.close_dislocation(id, at(&m, 300)));
     assert!(trip(&m, 299).profit() > 0);
     assert!(trip(&m, 300).profit() < 0);
-    assert_eq!(trip(&m, 300).forward.out_amount, baseline.forward.out_amount);
+    assert_eq!(
+        trip(&m, 300).forward.out_amount,
+        baseline.forward.out_amount
+    );
 
     // One closed by the trade that takes it.
     let id = m
@@ -502,7 +593,10 @@ fn scripted_arbitrage_appears_and_disappears_exactly_as_scripted() {
     assert!(trip(&m, 400).profit() > 0);
 
     assert!(m.open_dislocation(hum, sol, 0, None, at(&m, 500)).is_err());
-    assert!(m.open_dislocation(hum, sol, 6_000, None, at(&m, 500)).is_err());
+    assert!(
+        m.open_dislocation(hum, sol, 6_000, None, at(&m, 500))
+            .is_err()
+    );
 }
 
 #[test]
@@ -519,9 +613,15 @@ fn set_price_freeze_and_unfreeze() {
     }
     assert_eq!(m.fair_price(sol, at(&m, 49)), before);
     // 1 SOL = 200 USDC less HumidiFi's 2 + 2 bps and a 200 / 5M impact.
-    let q = m.quote(hum, sol, usdc, 1_000_000_000, at(&m, 60)).expect("quote");
+    let q = m
+        .quote(hum, sol, usdc, 1_000_000_000, at(&m, 60))
+        .expect("quote");
     let expect = 200e6 * (5e6 / (5e6 + 200.0)) * (1.0 - 2e-4) * (1.0 - 2e-4);
-    assert!(floored(q.out_amount as f64, expect, 4.0), "{} {expect}", q.out_amount);
+    assert!(
+        floored(q.out_amount as f64, expect, 4.0),
+        "{} {expect}",
+        q.out_amount
+    );
     assert!(m.set_price(sol, 0.0, at(&m, 60)).is_err());
     assert!(m.set_price(sol, f64::INFINITY, at(&m, 60)).is_err());
 
@@ -560,12 +660,19 @@ fn the_snapshot_shows_prices_and_dislocations() {
     assert_eq!(sol_prices.id, WSOL);
     assert_eq!(sol_prices.venues.len(), 4);
     for v in &sol_prices.venues {
-        let want = if v.venue == "TesseraV" { sol_prices.fair * 0.996 } else { sol_prices.fair };
+        let want = if v.venue == "TesseraV" {
+            sol_prices.fair * 0.996
+        } else {
+            sol_prices.fair
+        };
         assert!((v.mid / want - 1.0).abs() < 1e-12, "{v:?}");
     }
     assert_eq!(snap.dislocations.len(), 1);
     let d = &snap.dislocations[0];
-    assert_eq!((d.venue.as_str(), d.mint.as_str(), d.offset_bps), ("TesseraV", WSOL, -40));
+    assert_eq!(
+        (d.venue.as_str(), d.mint.as_str(), d.offset_bps),
+        ("TesseraV", WSOL, -40)
+    );
     assert_eq!(d.expires_in_ms, Some(1_500));
     let json = serde_json::to_value(&snap).expect("serializable");
     assert_eq!(json["dislocations"][0]["id"], "scripted-0");
@@ -595,8 +702,18 @@ fn reproduce(label: &str, input: Pubkey, output: Pubkey, in_amount: u64, out_amo
     let price = out_amount as f64 / in_amount as f64 * 1e3;
     let cfg = MarketConfig {
         mints: vec![
-            MintConfig { id: input.to_string(), decimals: 9, price, volatility_bps: None },
-            MintConfig { id: output.to_string(), decimals: 6, price: 1.0, volatility_bps: Some(0.0) },
+            MintConfig {
+                id: input.to_string(),
+                decimals: 9,
+                price,
+                volatility_bps: None,
+            },
+            MintConfig {
+                id: output.to_string(),
+                decimals: 6,
+                price: 1.0,
+                volatility_bps: Some(0.0),
+            },
         ],
         venues: vec![VenueConfig {
             name: label.into(),
@@ -609,10 +726,17 @@ fn reproduce(label: &str, input: Pubkey, output: Pubkey, in_amount: u64, out_amo
     };
     let (mut m, epoch) = market(cfg);
     m.freeze(epoch);
-    m.set_price(m.mint_by_address(&input).expect("captured input"), price, epoch)
-        .expect("price");
+    m.set_price(
+        m.mint_by_address(&input).expect("captured input"),
+        price,
+        epoch,
+    )
+    .expect("price");
     let venue = m.venue(label).expect("captured label");
-    let (i, o) = (m.mint_by_address(&input).expect("in"), m.mint_by_address(&output).expect("out"));
+    let (i, o) = (
+        m.mint_by_address(&input).expect("in"),
+        m.mint_by_address(&output).expect("out"),
+    );
     let q = m.quote(venue, i, o, in_amount, epoch).expect("quote");
     let impact = price * in_amount as f64 / 1e9 / 10_000_000.0;
     let floor = out_amount as f64 * (1.0 - 1e-4 - 1e-4 - impact) - 2.0;
@@ -626,7 +750,13 @@ fn reproduce(label: &str, input: Pubkey, output: Pubkey, in_amount: u64, out_amo
 #[test]
 fn captured_quotes_reproduce_within_the_venue_costs() {
     let dflow = fixture_json("dflow/quote_response_with_open_transaction.json");
-    let mint = |k: &str| dflow[k].as_str().expect("mint").parse::<Pubkey>().expect("base58");
+    let mint = |k: &str| {
+        dflow[k]
+            .as_str()
+            .expect("mint")
+            .parse::<Pubkey>()
+            .expect("base58")
+    };
     reproduce(
         "DFlow venue",
         mint("inputMint"),
@@ -672,7 +802,13 @@ fn the_default_venues_are_real_titan_labels_and_mints_resolve_from_titan_bytes()
     }
     let (sol, usdc, _) = ids(&m);
     assert_eq!(m.mint_by_address(&b64_pubkey(&swap["inputMint"])), Ok(sol));
-    assert_eq!(m.mint_by_address(&b64_pubkey(&swap["outputMint"])), Ok(usdc));
+    assert_eq!(
+        m.mint_by_address(&b64_pubkey(&swap["outputMint"])),
+        Ok(usdc)
+    );
     let user = b64_pubkey(&request["data"]["NewSwapQuoteStream"]["transaction"]["userPublicKey"]);
-    assert!(matches!(m.mint_by_address(&user), Err(QuoteError::UnknownMint(_))));
+    assert!(matches!(
+        m.mint_by_address(&user),
+        Err(QuoteError::UnknownMint(_))
+    ));
 }

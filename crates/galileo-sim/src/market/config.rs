@@ -6,8 +6,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use solana_pubkey::Pubkey;
 
-use super::math::{BPS, PPB};
-
 /// The most mints a market may have.
 pub const MAX_MINTS: usize = 1024;
 /// The most venues a market may have.
@@ -113,10 +111,15 @@ impl Default for MarketConfig {
             basis_bps,
         };
         MarketConfig {
-            seed: 0x6a1_11e0,
+            seed: 0x06a1_11e0,
             tick_ms: 100,
             mints: vec![
-                mint("So11111111111111111111111111111111111111112", 9, 165.0, None),
+                mint(
+                    "So11111111111111111111111111111111111111112",
+                    9,
+                    165.0,
+                    None,
+                ),
                 mint(
                     "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v",
                     6,
@@ -195,8 +198,8 @@ pub enum ConfigError {
     },
     /// Two venues whose basis could pay for a round trip.
     #[error(
-        "market venues {0:?} and {1:?}: 2 × (basis_bps of both) must stay below the round trip's \
-         cost (half of each spread plus each fee), or round trips would profit with no \
+        "market venues {0:?} and {1:?}: their basis_bps could pay for a round trip through \
+         both (half of each spread plus each fee), so round trips would profit with no \
          dislocation: lower basis_bps or raise spread_bps / fee_bps"
     )]
     BasisTooWide(String, String),
@@ -239,8 +242,7 @@ impl MarketConfig {
             }
             // Through one venue the basis cancels; through two it must not pay for the trip.
             for o in &self.venues[..i] {
-                let basis = 2 * (i64::from(v.basis_bps) + i64::from(o.basis_bps)) * BPS;
-                if basis >= v.cost_ppb() + o.cost_ppb() {
+                if round_trip_factor(o, v) >= 1.0 - 1e-12 {
                     return Err(ConfigError::BasisTooWide(o.name.clone(), v.name.clone()));
                 }
             }
@@ -281,10 +283,15 @@ impl MintConfig {
             problem: p,
         };
         if self.id.is_empty() {
-            return Err(problem("the id is empty: give a base58 address or a symbol".into()));
+            return Err(problem(
+                "the id is empty: give a base58 address or a symbol".into(),
+            ));
         }
         if self.decimals > 18 {
-            return Err(problem(format!("decimals = {}: use 0 to 18", self.decimals)));
+            return Err(problem(format!(
+                "decimals = {}: use 0 to 18",
+                self.decimals
+            )));
         }
         if !(self.price.is_finite() && (1e-9..=1e9).contains(&self.price)) {
             return Err(problem(format!("price = {}: use 1e-9 to 1e9", self.price)));
@@ -296,12 +303,30 @@ impl MintConfig {
     }
 }
 
-impl VenueConfig {
-    /// Half the spread plus the fee, in ppb: what one swap costs.
-    pub(crate) fn cost_ppb(&self) -> i64 {
-        i64::from(self.spread_bps) * BPS / 2 + i64::from(self.fee_bps) * BPS
-    }
+/// The most a round trip through venues `a` and `b` can return per unit at zero size with
+/// no dislocation: both venues' half spreads and fees, against the most favourable bases (a
+/// basis of `b` moves a mid by at most `± b`, so a cross rate by at most `(1 + b) / (1 − b)`).
+fn round_trip_factor(a: &VenueConfig, b: &VenueConfig) -> f64 {
+    let swap = |v: &VenueConfig| {
+        let basis = f64::from(v.basis_bps) / 1e4;
+        (1.0 - f64::from(v.spread_bps) / 2e4) * (1.0 - f64::from(v.fee_bps) / 1e4) * (1.0 + basis)
+            / (1.0 - basis)
+    };
+    swap(a) * swap(b)
+}
 
+/// The least a round trip through `a` and `b` returns per unit at zero size with no
+/// dislocation: costs against the least favourable bases.
+fn round_trip_floor(a: &VenueConfig, b: &VenueConfig) -> f64 {
+    let swap = |v: &VenueConfig| {
+        let basis = f64::from(v.basis_bps) / 1e4;
+        (1.0 - f64::from(v.spread_bps) / 2e4) * (1.0 - f64::from(v.fee_bps) / 1e4) * (1.0 - basis)
+            / (1.0 + basis)
+    };
+    swap(a) * swap(b)
+}
+
+impl VenueConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         let problem = |p: String| ConfigError::Venue {
             venue: self.name.clone(),
@@ -323,9 +348,9 @@ impl VenueConfig {
                     .into(),
             ));
         }
-        if !(1..=1_000_000_000_000).contains(&self.depth) {
+        if !(1..=100_000_000_000).contains(&self.depth) {
             return Err(problem(format!(
-                "depth = {}: use 1 to 1e12 quote units",
+                "depth = {}: use 1 to 1e11 quote units",
                 self.depth
             )));
         }
@@ -394,20 +419,15 @@ impl DislocationConfig {
                 self.per_minute
             ));
         }
-        // The costliest round trip through two distinct venues, basis included.
+        // The costliest round trip through two distinct venues, bases against it.
         let worst = market
             .venues
             .iter()
             .enumerate()
             .flat_map(|(i, a)| market.venues[i + 1..].iter().map(move |b| (a, b)))
-            .map(|(a, b)| {
-                let cost = |v: &VenueConfig| {
-                    (v.cost_ppb() + 2 * i64::from(v.basis_bps) * BPS) as f64 / PPB as f64
-                };
-                (1.0 - cost(a)) * (1.0 - cost(b))
-            })
+            .map(|(a, b)| round_trip_floor(a, b))
             .fold(1.0f64, f64::min);
-        // One basis point of margin: a dislocation must leave something after every cost.
+        // A basis point of margin: a dislocation must leave something after every cost.
         if (1.0 + f64::from(self.min_bps) / 1e4) * worst < 1.0001 {
             return err(format!(
                 "min_bps = {} does not pay for the costliest round trip (spreads, fees and basis \

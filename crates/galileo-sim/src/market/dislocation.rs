@@ -11,8 +11,8 @@ use std::fmt;
 use super::config::DislocationConfig;
 use super::math::{draw, uniform};
 
-const STREAM_COUNT: u64 = 0xd15_c0;
-const STREAM_ARRIVAL: u64 = 0xd15_c1;
+const STREAM_COUNT: u64 = 0x000d_15c0;
+const STREAM_ARRIVAL: u64 = 0x000d_15c1;
 /// Ids of scripted dislocations have this bit set; random ones never do.
 pub(crate) const SCRIPTED_BIT: u64 = 1 << 63;
 /// A window holds at most this many arrivals (the CDF table's length).

@@ -6,8 +6,10 @@
 pub(crate) const PPB: i64 = 1_000_000_000;
 /// One basis point in ppb.
 pub(crate) const BPS: i64 = 100_000;
-/// Prices are held in atto-quote-units per whole token (`price × 10^18`).
-pub(crate) const PRICE_SCALE: f64 = 1e18;
+/// Prices and values are held in quanta of `10^-27` quote units: fine enough that a base unit
+/// of the cheapest, most divisible token allowed (`1e-9` per whole token, 18 decimals) is
+/// still a whole quantum, small enough that `1e11` quote units of depth fit a `u128`.
+pub(crate) const QUANTA: u128 = 1_000_000_000_000_000_000_000_000_000;
 
 /// The full 256-bit product of two `u128`s as `(high, low)` halves.
 pub(crate) fn mul_wide(a: u128, b: u128) -> (u128, u128) {

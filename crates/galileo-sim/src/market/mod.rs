@@ -44,7 +44,7 @@ pub use shared::SharedMarket;
 pub use snapshot::{DislocationView, MarketSnapshot, MintPrices, VenuePrice};
 
 use dislocation::{SCRIPTED_BIT, Schedule};
-use math::{BPS, PPB, PRICE_SCALE, fnv1a, mix, mul_div, mul_div_rem, pow10, scale_ppb};
+use math::{BPS, PPB, QUANTA, fnv1a, mix, mul_div, mul_div_rem, pow10, scale_ppb};
 use walk::Noise;
 
 /// How far back the market keeps what it needs to answer for past instants exactly (trades
@@ -116,7 +116,7 @@ pub struct Mint {
     /// Keys the mint's walk (from its id, so neither order nor other mints change it).
     key: u64,
     walk: Noise,
-    /// Reference prices (atto-quote-units per whole token) by the real tick they apply from.
+    /// Reference prices (quanta per whole token) by the real tick they apply from.
     anchors: Vec<(u64, u128)>,
 }
 
@@ -148,7 +148,7 @@ pub struct Venue {
     cfg: VenueConfig,
     half_spread_ppb: i64,
     fee_ppb: i64,
-    /// Depth in atto-quote-units.
+    /// Depth in quanta.
     depth: u128,
     key: u64,
     basis: Noise,
@@ -198,7 +198,10 @@ impl Quote {
     /// Price impact as the plain decimal fraction the aggregators' `priceImpactPct` carries
     /// (`"0.000012"`, `"0"`; never exponent notation).
     pub fn price_impact_decimal(&self) -> String {
-        let (whole, frac) = (self.price_impact_ppb / 1_000_000_000, self.price_impact_ppb % 1_000_000_000);
+        let (whole, frac) = (
+            self.price_impact_ppb / 1_000_000_000,
+            self.price_impact_ppb % 1_000_000_000,
+        );
         if frac == 0 {
             return whole.to_string();
         }
@@ -259,8 +262,8 @@ pub struct Dislocation {
     pub mint: MintId,
     /// The move: negative means the mint is cheaper on this venue than elsewhere.
     pub offset_bps: i32,
-    /// When it closes unless traded first (`None`: only when traded or closed, or while the
-    /// walk is frozen for a random one).
+    /// When its life ends unless traded or closed first (`None`: a scripted one without a
+    /// duration, or a random one while the walk is frozen).
     pub expires_at: Option<Instant>,
 }
 
@@ -289,9 +292,22 @@ struct Scripted {
     venue: usize,
     mint: usize,
     offset_bps: i32,
-    /// Open on real ticks `[start, end)`.
+    /// Open on real ticks `[start, min(end, closed))`.
     start: u64,
+    /// Where its duration ends it, if it has one.
     end: Option<u64>,
+    /// Where a trade or `close_dislocation` ended it.
+    closed: Option<u64>,
+}
+
+impl Scripted {
+    /// The tick it stops being open at, if any.
+    fn stop(&self) -> Option<u64> {
+        match (self.end, self.closed) {
+            (Some(e), Some(c)) => Some(e.min(c)),
+            (e, c) => e.or(c),
+        }
+    }
 }
 
 /// From real tick `from`, walk time stands at `walk` (frozen) or runs from it.
@@ -337,7 +353,7 @@ impl Market {
             let id = MintId(i as u16);
             let address = mint_address(&m.id);
             let volatility = m.volatility_bps.unwrap_or(config.walk.volatility_bps);
-            let reference = (m.price * PRICE_SCALE).round() as u128;
+            let reference = (m.price * QUANTA as f64).round() as u128;
             // Unique after validation; a symbol is found by its address too.
             mint_names.insert(m.id.clone(), id);
             mint_names.insert(address.to_string(), id);
@@ -361,7 +377,7 @@ impl Market {
             .map(|v| Venue {
                 half_spread_ppb: i64::from(v.spread_bps) * BPS / 2,
                 fee_ppb: i64::from(v.fee_bps) * BPS,
-                depth: u128::from(v.depth) * PRICE_SCALE as u128,
+                depth: u128::from(v.depth) * QUANTA,
                 key: fnv1a(&v.name),
                 basis: Noise::bounded(i64::from(v.basis_bps) * BPS, BASIS_OCTAVES),
                 cfg: v.clone(),
@@ -511,14 +527,14 @@ impl Market {
 
     // ----- prices ------------------------------------------------------------------------
 
-    /// A mint's fair price (before any venue's basis or dislocation), atto-quote-units.
+    /// A mint's fair price (before any venue's basis or dislocation), quanta per whole token.
     fn fair(&self, mint: usize, tick: u64, walk: u64) -> u128 {
         let m = &self.mints[mint];
         let w = m.walk.at(self.seed, m.key, walk);
         scale_ppb(m.reference_at(tick), w).unwrap_or(u128::MAX)
     }
 
-    /// A venue's mid for a mint, atto-quote-units per whole token, given the dislocation
+    /// A venue's mid for a mint, quanta per whole token, given the dislocation
     /// offset on that venue and mint.
     fn mid(&self, venue: usize, mint: usize, tick: u64, walk: u64, offset_ppb: i64) -> u128 {
         let v = &self.venues[venue];
@@ -549,7 +565,7 @@ impl Market {
             });
         }
         for s in &self.scripted {
-            if s.start <= tick && s.end.is_none_or(|end| tick < end) {
+            if s.start <= tick && s.stop().is_none_or(|stop| tick < stop) {
                 f(Open {
                     id: s.id,
                     venue: s.venue,
@@ -581,7 +597,7 @@ impl Market {
     /// quotes use the exact integer).
     pub fn fair_price(&self, mint: MintId, now: Instant) -> f64 {
         let tick = self.tick_at(now);
-        self.fair(mint.index(), tick, self.walk_tick(tick)) as f64 / PRICE_SCALE
+        self.fair(mint.index(), tick, self.walk_tick(tick)) as f64 / QUANTA as f64
     }
 
     /// A venue's mid for a mint at `now`, dislocations included, in quote units per token.
@@ -589,7 +605,7 @@ impl Market {
         let tick = self.tick_at(now);
         let walk = self.walk_tick(tick);
         let (offset, _) = self.offsets(venue.index(), mint.index(), usize::MAX, tick, walk);
-        self.mid(venue.index(), mint.index(), tick, walk, offset) as f64 / PRICE_SCALE
+        self.mid(venue.index(), mint.index(), tick, walk, offset) as f64 / QUANTA as f64
     }
 
     // ----- quotes ------------------------------------------------------------------------
@@ -620,7 +636,7 @@ impl Market {
             max_in_amount: max_in(depth, unit_in, p_in),
         };
 
-        // The trade's value in atto-quote-units; beyond the depth it is refused.
+        // The trade's value in quanta; beyond the depth it is refused.
         let value = mul_div(u128::from(in_amount), p_in, unit_in).ok_or_else(exceeds)?;
         if value > depth {
             return Err(exceeds());
@@ -781,7 +797,7 @@ impl Market {
             }
             End::Real(_) => {
                 if let Some(s) = self.scripted.iter_mut().find(|s| s.id == id) {
-                    s.end = Some(s.end.map_or(tick, |e| e.min(tick)));
+                    s.closed = Some(s.closed.map_or(tick, |c| c.min(tick)));
                 }
             }
         }
@@ -793,7 +809,8 @@ impl Market {
         let horizon = tick.saturating_sub(history);
         let walk_horizon = self.walk_tick(horizon);
         self.closed.retain(|_, &mut (_, end)| end > walk_horizon);
-        self.scripted.retain(|s| s.end.is_none_or(|end| end > horizon));
+        self.scripted
+            .retain(|s| s.stop().is_none_or(|stop| stop > horizon));
     }
 
     // ----- scripting ---------------------------------------------------------------------
@@ -817,7 +834,7 @@ impl Market {
         let walk = self.walk_tick(tick);
         let m = &self.mints[mint.index()];
         let w = m.walk.at(self.seed, m.key, walk);
-        let target = (price * PRICE_SCALE).round() as u128;
+        let target = (price * QUANTA as f64).round() as u128;
         // fair = reference × (1 + w): choose the reference that lands on the target.
         let reference = mul_div(target, PPB as u128, (PPB + w) as u128).unwrap_or(u128::MAX);
         self.mints[mint.index()].anchors.push((tick, reference));
@@ -860,6 +877,7 @@ impl Market {
             offset_bps,
             start,
             end,
+            closed: None,
         });
         Ok(id)
     }
@@ -936,13 +954,13 @@ impl Market {
                         VenuePrice {
                             venue: self.venues[v.index()].cfg.name.clone(),
                             mid: self.mid(v.index(), m.index(), tick, walk, offset) as f64
-                                / PRICE_SCALE,
+                                / QUANTA as f64,
                         }
                     })
                     .collect();
                 MintPrices {
                     id: self.mints[m.index()].id.clone(),
-                    fair: self.fair(m.index(), tick, walk) as f64 / PRICE_SCALE,
+                    fair: self.fair(m.index(), tick, walk) as f64 / QUANTA as f64,
                     venues,
                 }
             })
