@@ -459,52 +459,59 @@ async fn dislocations_open_at_the_configured_rate_pay_while_open_and_expire() {
 
 #[test]
 fn a_trade_through_a_dislocation_closes_it_from_then_on() {
-    let mut cfg = MarketConfig::default();
-    cfg.dislocations.per_minute = 20.0;
-    let (mut m, _) = market(cfg);
-    // A tick k where one dislocation is open, alone, and still at k + 1.
-    let (k, d) = (0..100_000)
-        .find_map(|k| {
-            let open = m.open_dislocations(at(&m, k));
-            let next = m.open_dislocations(at(&m, k + 1));
-            (open.len() == 1 && next == open).then(|| (k, open[0].clone()))
-        })
-        .expect("a dislocation opens");
-    let now = at(&m, k + 1);
-    let rt = small_round_trip(&m, d.mint, now);
-    assert!(rt.profit() > 0);
+    // One dislocation making its mint cheap on its venue, one making it dear.
+    for cheap in [true, false] {
+        let mut cfg = MarketConfig::default();
+        cfg.dislocations.per_minute = 20.0;
+        let (mut m, _) = market(cfg);
+        // A tick k where one dislocation is open, alone, and still at k + 1.
+        let (k, d) = (0..100_000)
+            .find_map(|k| {
+                let open = m.open_dislocations(at(&m, k));
+                let next = m.open_dislocations(at(&m, k + 1));
+                let alone = open.len() == 1 && next == open && (open[0].offset_bps < 0) == cheap;
+                alone.then(|| (k, open[0].clone()))
+            })
+            .expect("a dislocation opens");
+        let (now, before) = (at(&m, k + 1), at(&m, k));
+        let rt = small_round_trip(&m, d.mint, now);
+        let rt_before = small_round_trip(&m, d.mint, before);
+        assert!(rt.profit() > 0 && rt_before.profit() > 0);
 
-    // A hop the wrong way through it does not close it, nor does one on another venue.
-    let (sol, usdc, _) = ids(&m);
-    let other = if d.mint == usdc { sol } else { usdc };
-    let wrong = Hop {
-        venue: d.venue,
-        input_mint: if d.offset_bps < 0 { d.mint } else { other },
-        output_mint: if d.offset_bps < 0 { other } else { d.mint },
-    };
-    let elsewhere = m.venue_ids().find(|&v| v != d.venue).expect("two venues");
-    let other_venue = Hop {
-        venue: elsewhere,
-        ..rt.forward.hop()
-    };
-    assert_eq!(m.record_trade(&[wrong, other_venue], now), Vec::new());
-    assert_eq!(m.open_dislocations(now).len(), 1);
+        // A hop the wrong way through it does not close it, nor does one on another venue.
+        let (sol, usdc, _) = ids(&m);
+        let other = if d.mint == usdc { sol } else { usdc };
+        let wrong = Hop {
+            venue: d.venue,
+            input_mint: if cheap { d.mint } else { other },
+            output_mint: if cheap { other } else { d.mint },
+        };
+        let elsewhere = m.venue_ids().find(|&v| v != d.venue).expect("two venues");
+        let other_venue = Hop {
+            venue: elsewhere,
+            ..rt.forward.hop()
+        };
+        assert_eq!(m.record_trade(&[wrong, other_venue], now), Vec::new());
+        assert_eq!(m.open_dislocations(now).len(), 1);
 
-    assert_eq!(m.record_trade(&rt.hops(), now), vec![d.id]);
-    assert!(m.open_dislocations(now).is_empty());
-    assert!(small_round_trip(&m, d.mint, now).profit() < 0);
-    assert_eq!(m.snapshot(now).closed_by_trade, 1);
-    // Before the trade it was open, and still reads so.
-    let before = at(&m, k);
-    assert_eq!(m.open_dislocations(before).len(), 1);
-    assert_eq!(
-        small_round_trip(&m, d.mint, before),
-        small_round_trip(&m, d.mint, before)
-    );
-    assert!(small_round_trip(&m, d.mint, before).profit() > 0);
-    // Trading again finds nothing to close.
-    assert_eq!(m.record_trade(&rt.hops(), at(&m, k + 2)), Vec::new());
-    assert!(!m.close_dislocation(d.id, at(&m, k + 2)));
+        // The profitable hop through it alone closes it.
+        let through = rt
+            .hops()
+            .into_iter()
+            .find(|h| h.venue == d.venue)
+            .expect("via it");
+        assert_eq!(through.output_mint == d.mint, cheap);
+        assert_eq!(m.record_trade(&[through], now), vec![d.id]);
+        assert!(m.open_dislocations(now).is_empty());
+        assert!(small_round_trip(&m, d.mint, now).profit() < 0);
+        assert_eq!(m.snapshot(now).closed_by_trade, 1);
+        // Before the trade it was open, and still reads so.
+        assert_eq!(m.open_dislocations(before).len(), 1);
+        assert_eq!(small_round_trip(&m, d.mint, before), rt_before);
+        // Trading again finds nothing to close.
+        assert_eq!(m.record_trade(&rt.hops(), at(&m, k + 2)), Vec::new());
+        assert!(!m.close_dislocation(d.id, at(&m, k + 2)));
+    }
 }
 
 // ----- scripting -------------------------------------------------------------------------

@@ -56,7 +56,8 @@ const BASIS_OCTAVES: usize = 4;
 /// overlapping dislocations never make a price zero or absurd.
 const OFFSET_RANGE: (i64, i64) = (-900_000_000, 4_000_000_000);
 
-/// Names a mint of one market (an index into its configuration).
+/// Names a mint of one market (an index into its configuration). Quotes refuse another
+/// market's ids they cannot know; the info accessors panic on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MintId(u16);
 
@@ -318,6 +319,17 @@ struct Segment {
     frozen: bool,
 }
 
+/// A pair at one instant: what all venues' quotes for it share.
+#[derive(Clone, Copy, Debug)]
+struct Pair {
+    input: MintId,
+    output: MintId,
+    tick: u64,
+    walk: u64,
+    fair_in: u128,
+    fair_out: u128,
+}
+
 /// The market: sans-IO, driven by `now`. See the [module docs](self).
 #[derive(Clone, Debug)]
 pub struct Market {
@@ -534,14 +546,13 @@ impl Market {
         scale_ppb(m.reference_at(tick), w).unwrap_or(u128::MAX)
     }
 
-    /// A venue's mid for a mint, quanta per whole token, given the dislocation
-    /// offset on that venue and mint.
-    fn mid(&self, venue: usize, mint: usize, tick: u64, walk: u64, offset_ppb: i64) -> u128 {
+    /// A venue's mid for a mint, quanta per whole token, from the mint's fair price and the
+    /// dislocation offset on that venue and mint.
+    fn mid(&self, venue: usize, mint: usize, fair: u128, walk: u64, offset_ppb: i64) -> u128 {
         let v = &self.venues[venue];
         let stream = v.key ^ mix(self.mints[mint].key);
         let basis = v.basis.at(self.seed, stream, walk);
         let offset = offset_ppb.clamp(OFFSET_RANGE.0, OFFSET_RANGE.1);
-        let fair = self.fair(mint, tick, walk);
         scale_ppb(fair, basis)
             .and_then(|p| scale_ppb(p, offset))
             .unwrap_or(u128::MAX)
@@ -605,7 +616,8 @@ impl Market {
         let tick = self.tick_at(now);
         let walk = self.walk_tick(tick);
         let (offset, _) = self.offsets(venue.index(), mint.index(), usize::MAX, tick, walk);
-        self.mid(venue.index(), mint.index(), tick, walk, offset) as f64 / QUANTA as f64
+        let fair = self.fair(mint.index(), tick, walk);
+        self.mid(venue.index(), mint.index(), fair, walk, offset) as f64 / QUANTA as f64
     }
 
     // ----- quotes ------------------------------------------------------------------------
@@ -620,15 +632,36 @@ impl Market {
         now: Instant,
     ) -> Result<Quote, QuoteError> {
         self.check(input, output, in_amount)?;
-        let (v, i, o) = (venue.index(), input.index(), output.index());
-        if v >= self.venues.len() {
-            return Err(QuoteError::UnknownVenue(format!("#{v}")));
+        if venue.index() >= self.venues.len() {
+            return Err(QuoteError::UnknownVenue(format!("#{}", venue.index())));
         }
+        let pair = self.pair(input, output, now);
+        let mut quote = self.price(&pair, venue, in_amount)?;
+        quote.pool = self.pool_address(venue, input, output);
+        Ok(quote)
+    }
+
+    /// What every venue's quote for a pair at one instant shares: the fair prices.
+    fn pair(&self, input: MintId, output: MintId, now: Instant) -> Pair {
         let tick = self.tick_at(now);
         let walk = self.walk_tick(tick);
-        let (off_in, off_out) = self.offsets(v, i, o, tick, walk);
-        let p_in = self.mid(v, i, tick, walk, off_in);
-        let p_out = self.mid(v, o, tick, walk, off_out);
+        Pair {
+            input,
+            output,
+            tick,
+            walk,
+            fair_in: self.fair(input.index(), tick, walk),
+            fair_out: self.fair(output.index(), tick, walk),
+        }
+    }
+
+    /// One venue's quote for `pair`, but for its pool (left default: only the quote returned
+    /// needs one).
+    fn price(&self, pair: &Pair, venue: VenueId, in_amount: u64) -> Result<Quote, QuoteError> {
+        let (v, i, o) = (venue.index(), pair.input.index(), pair.output.index());
+        let (off_in, off_out) = self.offsets(v, i, o, pair.tick, pair.walk);
+        let p_in = self.mid(v, i, pair.fair_in, pair.walk, off_in);
+        let p_out = self.mid(v, o, pair.fair_out, pair.walk, off_out);
         let venue_ref = &self.venues[v];
         let (unit_in, unit_out) = (self.mints[i].unit, self.mints[o].unit);
         let depth = venue_ref.depth;
@@ -650,15 +683,15 @@ impl Market {
         let impact = mul_div(value, PPB as u128, depth + value).unwrap_or(0);
         Ok(Quote {
             venue,
-            input_mint: input,
-            output_mint: output,
+            input_mint: pair.input,
+            output_mint: pair.output,
             in_amount,
             out_amount,
-            // after_spread − out ≤ out ≤ u64::MAX: fits.
+            // A fee of at most 50 %: after_spread − out ≤ out ≤ u64::MAX.
             fee_amount: (after_spread - out) as u64,
             price_impact_ppb: impact as u32,
-            pool: self.pool_address(venue, input, output),
-            tick,
+            pool: Pubkey::default(),
+            tick: pair.tick,
         })
     }
 
@@ -682,7 +715,8 @@ impl Market {
         let tick = self.tick_at(now);
         let walk = self.walk_tick(tick);
         let (offset, _) = self.offsets(venue.index(), input.index(), usize::MAX, tick, walk);
-        let price = self.mid(venue.index(), input.index(), tick, walk, offset);
+        let fair = self.fair(input.index(), tick, walk);
+        let price = self.mid(venue.index(), input.index(), fair, walk, offset);
         let mint = &self.mints[input.index()];
         max_in(self.venues[venue.index()].depth, mint.unit, price)
     }
@@ -698,13 +732,14 @@ impl Market {
         mut allow: impl FnMut(VenueId, &Venue) -> bool,
     ) -> Result<Quote, QuoteError> {
         self.check(input, output, in_amount)?;
+        let pair = self.pair(input, output, now);
         let mut best: Option<Quote> = None;
         let mut error = QuoteError::UnknownVenue("(none allowed)".into());
         for id in self.venue_ids() {
             if !allow(id, &self.venues[id.index()]) {
                 continue;
             }
-            match self.quote(id, input, output, in_amount, now) {
+            match self.price(&pair, id, in_amount) {
                 Ok(q) if best.as_ref().is_none_or(|b| q.out_amount > b.out_amount) => {
                     best = Some(q);
                 }
@@ -722,7 +757,9 @@ impl Market {
                 Err(e) => error = e,
             }
         }
-        best.ok_or(error)
+        let mut best = best.ok_or(error)?;
+        best.pool = self.pool_address(best.venue, input, output);
+        Ok(best)
     }
 
     /// The round trip the blind strategy quotes: the best `base → intermediate` for
@@ -868,6 +905,7 @@ impl Market {
             let ticks = d.as_nanos().div_ceil(self.tick_nanos).max(1);
             start.saturating_add(u64::try_from(ticks).unwrap_or(u64::MAX))
         });
+        self.prune(start);
         let id = DislocationId(SCRIPTED_BIT | self.next_scripted);
         self.next_scripted += 1;
         self.scripted.push(Scripted {
@@ -951,9 +989,10 @@ impl Market {
                             .filter(|d| d.venue == v && d.mint == m)
                             .map(|d| i64::from(d.offset_bps) * BPS)
                             .sum();
+                        let fair = self.fair(m.index(), tick, walk);
                         VenuePrice {
                             venue: self.venues[v.index()].cfg.name.clone(),
-                            mid: self.mid(v.index(), m.index(), tick, walk, offset) as f64
+                            mid: self.mid(v.index(), m.index(), fair, walk, offset) as f64
                                 / QUANTA as f64,
                         }
                     })

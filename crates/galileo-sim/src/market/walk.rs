@@ -51,8 +51,8 @@ impl Noise {
     /// Noise over `octaves` octaves whose amplitudes (growing like `sqrt(2^o)`) sum to at most
     /// `bound_ppb`: a venue's basis, which changes every few ticks and never exceeds its bound.
     pub(crate) fn bounded(bound_ppb: i64, octaves: usize) -> Self {
-        let weights: Vec<f64> = (0..octaves).map(|o| 2f64.sqrt().powi(o as i32)).collect();
-        let sum: f64 = weights.iter().sum();
+        let weight = |o: usize| 2f64.sqrt().powi(o as i32);
+        let sum: f64 = (0..octaves).map(weight).sum();
         let mut noise = Noise {
             amplitudes: [0; MAX_OCTAVES],
             octaves: 0,
@@ -60,8 +60,8 @@ impl Noise {
         if bound_ppb <= 0 {
             return noise;
         }
-        for (o, w) in weights.iter().enumerate() {
-            noise.amplitudes[o] = (bound_ppb as f64 * w / sum).floor() as i64;
+        for o in 0..octaves {
+            noise.amplitudes[o] = (bound_ppb as f64 * weight(o) / sum).floor() as i64;
         }
         noise.octaves = octaves;
         noise
