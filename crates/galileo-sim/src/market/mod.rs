@@ -503,6 +503,13 @@ impl Market {
         Pubkey::new_from_array(h.finalize().into())
     }
 
+    /// The venue whose pool for `a` and `b` is `pool`, if any: how a landed swap instruction
+    /// (which names its pool and token accounts) becomes a [`Hop`] for [`Market::record_trade`].
+    pub fn venue_by_pool(&self, pool: &Pubkey, a: MintId, b: MintId) -> Option<VenueId> {
+        self.venue_ids()
+            .find(|&v| self.pool_address(v, a, b) == *pool)
+    }
+
     // ----- time --------------------------------------------------------------------------
 
     /// The real tick `now` falls in (0 before the epoch).
