@@ -242,7 +242,7 @@ impl MarketConfig {
             }
             // Through one venue the basis cancels; through two it must not pay for the trip.
             for o in &self.venues[..i] {
-                if round_trip_factor(o, v) >= 1.0 - 1e-12 {
+                if round_trip_factor(o, v, true) >= 1.0 - 1e-12 {
                     return Err(ConfigError::BasisTooWide(o.name.clone(), v.name.clone()));
                 }
             }
@@ -303,25 +303,15 @@ impl MintConfig {
     }
 }
 
-/// The most a round trip through venues `a` and `b` can return per unit at zero size with
-/// no dislocation: both venues' half spreads and fees, against the most favourable bases (a
-/// basis of `b` moves a mid by at most `± b`, so a cross rate by at most `(1 + b) / (1 − b)`).
-fn round_trip_factor(a: &VenueConfig, b: &VenueConfig) -> f64 {
+/// What a round trip through venues `a` and `b` returns per unit at zero size with no
+/// dislocation, at best (`favourable`) or at worst: both venues' half spreads and fees, and
+/// bases that can move each cross rate by up to `(1 ± basis) / (1 ∓ basis)`.
+fn round_trip_factor(a: &VenueConfig, b: &VenueConfig, favourable: bool) -> f64 {
     let swap = |v: &VenueConfig| {
         let basis = f64::from(v.basis_bps) / 1e4;
+        let basis = if favourable { basis } else { -basis };
         (1.0 - f64::from(v.spread_bps) / 2e4) * (1.0 - f64::from(v.fee_bps) / 1e4) * (1.0 + basis)
             / (1.0 - basis)
-    };
-    swap(a) * swap(b)
-}
-
-/// The least a round trip through `a` and `b` returns per unit at zero size with no
-/// dislocation: costs against the least favourable bases.
-fn round_trip_floor(a: &VenueConfig, b: &VenueConfig) -> f64 {
-    let swap = |v: &VenueConfig| {
-        let basis = f64::from(v.basis_bps) / 1e4;
-        (1.0 - f64::from(v.spread_bps) / 2e4) * (1.0 - f64::from(v.fee_bps) / 1e4) * (1.0 - basis)
-            / (1.0 + basis)
     };
     swap(a) * swap(b)
 }
@@ -425,7 +415,7 @@ impl DislocationConfig {
             .iter()
             .enumerate()
             .flat_map(|(i, a)| market.venues[i + 1..].iter().map(move |b| (a, b)))
-            .map(|(a, b)| round_trip_floor(a, b))
+            .map(|(a, b)| round_trip_factor(a, b, false))
             .fold(1.0f64, f64::min);
         // A basis point of margin: a dislocation must leave something after every cost.
         if (1.0 + f64::from(self.min_bps) / 1e4) * worst < 1.0001 {

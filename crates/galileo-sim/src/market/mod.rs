@@ -949,26 +949,22 @@ impl Market {
     /// Stops walk time from `now` on: fair prices, venue bases and the random dislocation
     /// schedule all stand still (scripted dislocations still expire in real time).
     pub fn freeze(&mut self, now: Instant) {
-        let tick = self.script_tick(now);
-        if !self.segment(tick).frozen {
-            let walk = self.walk_tick(tick);
-            self.clock.push(Segment {
-                from: tick,
-                walk,
-                frozen: true,
-            });
-        }
+        self.set_frozen(true, now);
     }
 
     /// Lets walk time run again from `now` on, from where it stood.
     pub fn unfreeze(&mut self, now: Instant) {
+        self.set_frozen(false, now);
+    }
+
+    fn set_frozen(&mut self, frozen: bool, now: Instant) {
         let tick = self.script_tick(now);
-        if self.segment(tick).frozen {
+        if self.segment(tick).frozen != frozen {
             let walk = self.walk_tick(tick);
             self.clock.push(Segment {
                 from: tick,
                 walk,
-                frozen: false,
+                frozen,
             });
         }
     }
@@ -988,6 +984,7 @@ impl Market {
         let mints = self
             .mint_ids()
             .map(|m| {
+                let fair = self.fair(m.index(), tick, walk);
                 let venues = self
                     .venue_ids()
                     .map(|v| {
@@ -996,7 +993,6 @@ impl Market {
                             .filter(|d| d.venue == v && d.mint == m)
                             .map(|d| i64::from(d.offset_bps) * BPS)
                             .sum();
-                        let fair = self.fair(m.index(), tick, walk);
                         VenuePrice {
                             venue: self.venues[v.index()].cfg.name.clone(),
                             mid: self.mid(v.index(), m.index(), fair, walk, offset) as f64
@@ -1006,7 +1002,7 @@ impl Market {
                     .collect();
                 MintPrices {
                     id: self.mints[m.index()].id.clone(),
-                    fair: self.fair(m.index(), tick, walk) as f64 / QUANTA as f64,
+                    fair: fair as f64 / QUANTA as f64,
                     venues,
                 }
             })
