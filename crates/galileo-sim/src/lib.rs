@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod app;
 pub mod chain;
 pub mod config;
 mod controls;
@@ -28,6 +29,7 @@ pub mod stats;
 mod tasks;
 pub mod titan;
 mod tls;
+pub mod world;
 
 pub use config::{
     BucketConfig, FaultsConfig, LatencyConfig, LimitsConfig, RetryAfterMode, ServiceConfig,

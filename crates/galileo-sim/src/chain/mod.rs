@@ -13,11 +13,12 @@ pub mod clock;
 pub mod config;
 mod keys;
 pub mod record;
+mod shared;
 pub mod token;
+mod trades;
 pub mod venue;
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use litesvm::LiteSVM;
 use serde::{Deserialize, Serialize};
@@ -44,7 +45,9 @@ pub use record::{
     DecodedInstruction, InnerInstruction, InnerInstructions, LandedTransaction, Origin,
     TipTransfer, TokenBalance, Via,
 };
+pub use shared::{ChainGuard, SharedChain};
 pub use token::{NATIVE_MINT, TOKEN_PROGRAM, associated_token_address};
+pub use trades::LandedSwap;
 pub use venue::{SwapAccounts, SwapData, VENUE_PROGRAM_ID};
 
 /// Most accounts one transaction may lock (`MAX_TX_ACCOUNT_LOCKS`).
@@ -53,22 +56,6 @@ pub const MAX_TX_ACCOUNT_LOCKS: usize = 128;
 /// Status-cache depth for `getSignatureStatuses` without `searchTransactionHistory`
 /// (`MAX_RECENT_BLOCKHASHES`).
 pub const STATUS_CACHE_SLOTS: u64 = 300;
-
-/// A chain shared by services; lock it briefly and never across an `.await`.
-#[derive(Clone, Debug)]
-pub struct SharedChain(Arc<Mutex<Chain>>);
-
-impl SharedChain {
-    /// Shares `chain`.
-    pub fn new(chain: Chain) -> Self {
-        SharedChain(Arc::new(Mutex::new(chain)))
-    }
-
-    /// Locks the chain. A panic while it was held (a bug) does not poison it for the others.
-    pub fn lock(&self) -> MutexGuard<'_, Chain> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 /// A commitment level.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,6 +282,7 @@ pub struct Chain {
     lookup_table: Pubkey,
     lookup_addresses: Vec<Pubkey>,
     history: History,
+    trades: Vec<LandedSwap>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -433,6 +421,7 @@ impl Chain {
             lookup_table,
             lookup_addresses,
             history,
+            trades: Vec::new(),
         })
     }
 
@@ -924,7 +913,7 @@ impl Chain {
         match executed {
             Ok(rec) => {
                 let err = rec.err.clone();
-                self.history.push(rec, slot);
+                self.land(rec, slot, now);
                 SubmitOutcome::Landed { slot, err }
             }
             Err(e) => SubmitOutcome::Dropped(e),
@@ -990,9 +979,22 @@ impl Chain {
         self.svm = svm;
         let signatures = records.iter().map(|r| r.signature).collect();
         for rec in records {
-            self.history.push(rec, slot);
+            self.land(rec, slot, now);
         }
         Ok((slot, signatures))
+    }
+
+    /// Records a landed transaction and the venue swaps it made.
+    fn land(&mut self, rec: LandedTransaction, slot: u64, now: Instant) {
+        self.trades
+            .extend(trades::swaps_of(&rec, &self.venues, now));
+        self.history.push(rec, slot);
+    }
+
+    /// The venue swaps landed since the last call, oldest first. [`SharedChain`] takes them
+    /// each time its lock is released and reports them to its market.
+    pub fn take_trades(&mut self) -> Vec<LandedSwap> {
+        std::mem::take(&mut self.trades)
     }
 
     // ---- history ----

@@ -29,10 +29,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction_error::TransactionError;
@@ -40,6 +41,8 @@ use tokio::time::Instant;
 use tracing::debug;
 
 use crate::chain::{BundleRejection, Chain, Commitment, Origin, SharedChain, SubmitOutcome, Via};
+use crate::config::BucketConfig;
+use crate::limits::TokenBucket;
 use crate::service::{RequestContext, Service, SimBody};
 use crate::solana::encoding::{BinaryEncoding, decode_transaction};
 use crate::solana::jsonrpc::{self, Body, Call, Params, RpcError, RpcResponse};
@@ -66,7 +69,7 @@ pub struct JitoAuthConfig {
 }
 
 /// Configuration of the block engine.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JitoConfig {
     /// Paths answering the bundle methods.
@@ -83,6 +86,10 @@ pub struct JitoConfig {
     pub auth: JitoAuthConfig,
     /// How long `getInflightBundleStatuses` remembers a bundle, in seconds.
     pub inflight_retention_secs: u64,
+    /// A token bucket per tip payer (the fee payer of each transaction that write-locks a
+    /// tip account): a bundle whose payer has no token left gets `429` with `Retry-After`,
+    /// whatever IP or uuid sent it. `None`: no such limit.
+    pub tip_payer_limit: Option<BucketConfig>,
 }
 
 impl Default for JitoConfig {
@@ -95,6 +102,7 @@ impl Default for JitoConfig {
             require_tip: true,
             auth: JitoAuthConfig::default(),
             inflight_retention_secs: 300,
+            tip_payer_limit: None,
         }
     }
 }
@@ -175,14 +183,21 @@ pub struct JitoBlockEngine {
     chain: SharedChain,
     config: JitoConfig,
     bundles: Mutex<HashMap<String, BundleRecord>>,
+    payers: Mutex<HashMap<Pubkey, TokenBucket>>,
 }
 
+/// How long `getBundleStatuses` remembers a landed bundle.
+const LANDED_RETENTION: Duration = Duration::from_secs(3_600);
+
+/// Beyond this many tip payers tracked, full buckets are forgotten.
+const MAX_TRACKED_PAYERS: usize = 65_536;
+
 /// A refusal: its HTTP status and JSON-RPC error.
-struct Refusal(StatusCode, RpcError);
+struct Refusal(StatusCode, RpcError, Option<Duration>);
 
 impl From<RpcError> for Refusal {
     fn from(e: RpcError) -> Self {
-        Refusal(StatusCode::BAD_REQUEST, e)
+        Refusal(StatusCode::BAD_REQUEST, e, None)
     }
 }
 
@@ -190,6 +205,7 @@ fn ingress(message: impl Into<String>) -> Refusal {
     Refusal(
         StatusCode::BAD_REQUEST,
         RpcError::new(INGRESS_ERROR_CODE, message),
+        None,
     )
 }
 
@@ -207,6 +223,7 @@ impl JitoBlockEngine {
             chain,
             config,
             bundles: Mutex::new(HashMap::new()),
+            payers: Mutex::new(HashMap::new()),
         }
     }
 
@@ -281,14 +298,21 @@ impl JitoBlockEngine {
                         }
                         resp
                     }
-                    Err(Refusal(status, e)) => error_response(status, id, e),
+                    Err(Refusal(status, e, wait)) => {
+                        let mut resp = error_response(status, id, e);
+                        if let Some(secs) = wait.map(|w| w.as_secs_f64().ceil().max(1.0) as u64) {
+                            resp.headers_mut()
+                                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                        }
+                        resp
+                    }
                 }
             }
             batch @ Body::Batch(_) => {
                 let out = jsonrpc::answer(batch, |call| {
                     self.call(call, ctx, bundles, bundle_only)
                         .map(|(v, _)| v)
-                        .map_err(|Refusal(_, e)| e)
+                        .map_err(|Refusal(_, e, _)| e)
                 });
                 jsonrpc::json_response(StatusCode::OK, out.as_ref())
             }
@@ -327,6 +351,7 @@ impl JitoBlockEngine {
             _ => Err(Refusal(
                 StatusCode::BAD_REQUEST,
                 RpcError::method_not_found(),
+                None,
             )),
         }
     }
@@ -370,14 +395,19 @@ impl JitoBlockEngine {
         chain.advance(now);
         let mut txs = Vec::with_capacity(encoded.len());
         let mut locks_tip = false;
+        let mut payers = Vec::new();
         for data in &encoded {
             let (tx, tip) = Self::admit(&chain, data, encoding)?;
+            if tip {
+                payers.extend(tx.message.static_account_keys().first().copied());
+            }
             locks_tip |= tip;
             txs.push(tx);
         }
         if self.config.require_tip && !locks_tip {
             return Err(ingress(NO_TIP_ACCOUNT));
         }
+        self.pace_tip_payers(payers, now)?;
         let signatures: Vec<Signature> = txs
             .iter()
             .map(|t| t.signatures.first().copied().unwrap_or_default())
@@ -404,12 +434,50 @@ impl JitoBlockEngine {
         Ok(id)
     }
 
+    /// Takes a token of the bucket of every payer of a transaction that write-locks a tip
+    /// account (lookup tables included), or none if one is empty.
+    fn pace_tip_payers(&self, mut payers: Vec<Pubkey>, now: Instant) -> Result<(), Refusal> {
+        let Some(cfg) = &self.config.tip_payer_limit else {
+            return Ok(());
+        };
+        payers.sort_unstable();
+        payers.dedup();
+        let mut buckets = self.payers.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() > MAX_TRACKED_PAYERS {
+            // Full buckets carry no state: forget them.
+            buckets.retain(|_, b| b.available(now) < u64::from(cfg.burst));
+        }
+        for p in &payers {
+            let bucket = buckets
+                .entry(*p)
+                .or_insert_with(|| TokenBucket::new(cfg, now));
+            if let Err(wait) = bucket.peek(now) {
+                return Err(Refusal(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    RpcError::new(
+                        RATE_LIMITED_CODE,
+                        format!(
+                            "Rate limit exceeded for tip payer {p}: {} per second",
+                            cfg.rate
+                        ),
+                    ),
+                    Some(wait),
+                ));
+            }
+        }
+        for p in &payers {
+            buckets.get_mut(p).expect("inserted above").take();
+        }
+        Ok(())
+    }
+
     fn remember(&self, id: String, signatures: Vec<Signature>, now: Instant, state: BundleState) {
         let retention = Duration::from_secs(self.config.inflight_retention_secs);
         let mut book = self.book();
         book.retain(|_, r| {
-            now.saturating_duration_since(r.received) <= retention
-                || matches!(r.state, BundleState::Landed { .. })
+            let age = now.saturating_duration_since(r.received);
+            age <= retention
+                || (matches!(r.state, BundleState::Landed { .. }) && age <= LANDED_RETENTION)
         });
         let landed =
             matches!(book.get(&id), Some(r) if matches!(r.state, BundleState::Landed { .. }));
@@ -442,9 +510,14 @@ impl JitoBlockEngine {
         let now = ctx.received;
         let mut chain = self.chain.lock();
         chain.advance(now);
-        chain
+        let resolved = chain
             .resolve(&tx)
             .map_err(|e| RpcError::invalid_params(format!("invalid transaction: {e}")))?;
+        let tips = chain.tip_accounts();
+        if resolved.writable_keys().any(|k| tips.contains(k)) {
+            let payer = tx.message.static_account_keys().first().copied();
+            self.pace_tip_payers(payer.into_iter().collect(), now)?;
+        }
         let signature = tx.signatures.first().copied().unwrap_or_default();
         let id = bundle_id([&signature]);
         let peer = Some(ctx.peer.ip());
@@ -577,6 +650,9 @@ fn inflight_failure(r: &BundleRejection) -> &'static str {
     }
 }
 
+/// JSON-RPC code of the block engine's rate-limit refusals (with HTTP `429`).
+pub const RATE_LIMITED_CODE: i64 = -32097;
+
 fn error_response(status: StatusCode, id: Value, e: RpcError) -> Response<SimBody> {
     let v = serde_json::to_value(RpcResponse::<Value>::error(id, e)).expect("serializable");
     crate::service::json(status, &v)
@@ -589,6 +665,10 @@ impl Service for JitoBlockEngine {
 
     fn api_key(&self, req: &Request<Bytes>) -> Option<String> {
         Self::uuid(req)
+    }
+
+    fn error_response(&self, status: StatusCode, message: &str) -> Response<SimBody> {
+        jsonrpc::core_error(status, message, RATE_LIMITED_CODE)
     }
 
     fn handle(

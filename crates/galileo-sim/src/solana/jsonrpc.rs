@@ -260,6 +260,22 @@ pub fn http_refusal(req: &Request<Bytes>) -> Option<Response<SimBody>> {
     None
 }
 
+/// The core's refusals (`429`, `503`, `500`, `413`) in JSON-RPC form with `id: null`, as RPC
+/// providers answer them: code `rate_limited_code` for a `429`, `-32603` otherwise.
+pub fn core_error(status: StatusCode, message: &str, rate_limited_code: i64) -> Response<SimBody> {
+    let code = if status == StatusCode::TOO_MANY_REQUESTS {
+        rate_limited_code
+    } else {
+        -32603
+    };
+    let v = serde_json::to_value(RpcResponse::<Value>::error(
+        Value::Null,
+        RpcError::new(code, message),
+    ))
+    .expect("serializable");
+    crate::service::json(status, &v)
+}
+
 /// A plain-text response.
 pub fn plain(status: StatusCode, text: &'static str) -> Response<SimBody> {
     Response::builder()

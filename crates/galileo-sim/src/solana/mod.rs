@@ -92,6 +92,7 @@ impl Default for SolanaRpcConfig {
 /// The Solana JSON-RPC service.
 #[derive(Debug)]
 pub struct SolanaRpc {
+    name: &'static str,
     chain: SharedChain,
     config: SolanaRpcConfig,
     health: Mutex<RpcHealth>,
@@ -133,10 +134,18 @@ impl SolanaRpc {
     pub fn new(chain: SharedChain, config: SolanaRpcConfig) -> Self {
         let health = Mutex::new(config.health);
         SolanaRpc {
+            name: "solana",
             chain,
             config,
             health,
         }
+    }
+
+    /// The same service under another name (a second endpoint on the same chain, such as a
+    /// staked RPC, needs its own name in the sandbox).
+    pub fn named(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
     }
 
     /// The chain it serves.
@@ -583,9 +592,16 @@ fn simulate_result(
     }
 }
 
+/// JSON-RPC code of a `429` (the HTTP status, as RPC providers send it).
+pub const RATE_LIMITED_CODE: i64 = 429;
+
 impl Service for SolanaRpc {
     fn name(&self) -> &'static str {
-        "solana"
+        self.name
+    }
+
+    fn error_response(&self, status: StatusCode, message: &str) -> Response<SimBody> {
+        jsonrpc::core_error(status, message, RATE_LIMITED_CODE)
     }
 
     fn handle(

@@ -1,0 +1,86 @@
+//! The simulator as one application: a [`World`] and the services the [`SimConfig`] enables,
+//! started together. The `galileo-sim` binary is a thin shell over [`App::start`]; tests and
+//! benches can start the same thing in process.
+
+mod config;
+mod state;
+
+pub use config::{Services, SimConfig};
+pub use state::{Endpoint, write_state};
+
+use tokio::time::Instant;
+
+use crate::error::SimError;
+use crate::jito::JitoBlockEngine;
+use crate::sandbox::Sandbox;
+use crate::solana::SolanaRpc;
+use crate::titan::{TitanHandle, TitanService};
+use crate::world::World;
+
+/// A running simulator.
+#[derive(Debug)]
+pub struct App {
+    world: World,
+    sandbox: Sandbox,
+    titan: Option<TitanHandle>,
+}
+
+impl App {
+    /// Builds the world and starts every enabled service (on the current Tokio runtime).
+    pub fn start(config: SimConfig) -> Result<App, SimError> {
+        let world = World::new(config.world(), Instant::now())?;
+        let mut builder = Sandbox::builder().seed(config.seed.unwrap_or_default());
+        let services = &config.services;
+        if let Some(sc) = &services.solana {
+            let svc = SolanaRpc::new(world.chain().clone(), config.solana.clone());
+            builder = builder.service(svc, sc.clone());
+        }
+        if let Some(sc) = &services.solana_staked {
+            let svc =
+                SolanaRpc::new(world.chain().clone(), config.solana.clone()).named("solana_staked");
+            builder = builder.service(svc, sc.clone());
+        }
+        if let Some(sc) = &services.jito {
+            let svc = JitoBlockEngine::new(world.chain().clone(), config.jito.clone());
+            builder = builder.service(svc, sc.clone());
+        }
+        let mut titan = None;
+        if let Some(sc) = &services.titan {
+            let svc =
+                TitanService::new(config.titan.clone(), world.market().clone(), world.ledger())?;
+            titan = Some(svc.handle());
+            builder = builder.service(svc, sc.clone());
+        }
+        let sandbox = builder.start()?;
+        Ok(App {
+            world,
+            sandbox,
+            titan,
+        })
+    }
+
+    /// The market and the chain.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The running services.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// Titan's record and knobs, when it runs.
+    pub fn titan(&self) -> Option<&TitanHandle> {
+        self.titan.as_ref()
+    }
+
+    /// Where each service listens.
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        self.sandbox.services().iter().map(Endpoint::of).collect()
+    }
+
+    /// Stops every service and waits for their tasks.
+    pub async fn shutdown(self) {
+        self.sandbox.shutdown().await;
+    }
+}
