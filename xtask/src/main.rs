@@ -54,8 +54,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// The workspace root. `cargo run` sets `CARGO_MANIFEST_DIR` at run time: prefer it to the
+/// compile-time value, which is stale when a cached target dir holds an `xtask` built from
+/// another clone of the same tree (cargo reuses it: its fingerprint is path-relative).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
