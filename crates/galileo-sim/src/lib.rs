@@ -27,6 +27,7 @@ pub mod service;
 pub mod solana;
 pub mod stats;
 mod tasks;
+pub mod titan;
 mod tls;
 
 pub use config::{
