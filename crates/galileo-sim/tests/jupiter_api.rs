@@ -16,14 +16,22 @@ use solana_pubkey::Pubkey;
 use solana_signature::Signature;
 use tokio::time::Instant;
 
-fn jupiter() -> (JupiterService<FakeLedger>, SharedMarket, FakeLedger, Instant) {
+fn jupiter() -> (
+    JupiterService<FakeLedger>,
+    SharedMarket,
+    FakeLedger,
+    Instant,
+) {
     let (market, ledger, epoch) = world();
-    let svc = JupiterService::new(JupiterConfig::default(), market.clone(), ledger.clone()).unwrap();
+    let svc =
+        JupiterService::new(JupiterConfig::default(), market.clone(), ledger.clone()).unwrap();
     (svc, market, ledger, epoch)
 }
 
 fn quote_path(prefix: &str, input: &str, output: &str, amount: u64, extra: &str) -> String {
-    format!("{prefix}/quote?inputMint={input}&outputMint={output}&amount={amount}&swapMode=ExactIn{extra}")
+    format!(
+        "{prefix}/quote?inputMint={input}&outputMint={output}&amount={amount}&swapMode=ExactIn{extra}"
+    )
 }
 
 /// Checks every field of a quote against the spec's types; returns it typed too.
@@ -83,10 +91,15 @@ async fn quotes_have_the_spec_types_and_the_markets_best_price() {
 
         let m = market.read();
         let (sol, usdc) = (m.mint(WSOL).unwrap(), m.mint(USDC).unwrap());
-        let best = m.best_quote(sol, usdc, 1_000_000_000, at, |_, _| true).unwrap();
+        let best = m
+            .best_quote(sol, usdc, 1_000_000_000, at, |_, _| true)
+            .unwrap();
         assert_eq!(q.in_amount, 1_000_000_000);
         assert_eq!(q.out_amount, best.out_amount);
-        assert_eq!(q.other_amount_threshold, best.out_amount * (10_000 - 37) / 10_000);
+        assert_eq!(
+            q.other_amount_threshold,
+            best.out_amount * (10_000 - 37) / 10_000
+        );
         assert_eq!(q.slippage_bps, 37);
         assert_eq!(q.price_impact_pct, best.price_impact_decimal());
         assert_eq!(q.context_slot, Some(ledger.slot_at(at)));
@@ -96,11 +109,21 @@ async fn quotes_have_the_spec_types_and_the_markets_best_price() {
         assert_eq!(step.amm_key, best.pool.to_string());
         assert_eq!(step.fee_amount, best.fee_amount);
         assert_eq!(step.fee_mint, USDC);
-        assert_eq!((step.in_amount, step.out_amount), (1_000_000_000, best.out_amount));
+        assert_eq!(
+            (step.in_amount, step.out_amount),
+            (1_000_000_000, best.out_amount)
+        );
 
         let served = svc.knobs().quotes();
         let last = served.last().unwrap();
-        assert_eq!((last.received, last.out_amount, last.peer.to_string().as_str()), (at, best.out_amount, "127.0.0.2"));
+        assert_eq!(
+            (
+                last.received,
+                last.out_amount,
+                last.peer.to_string().as_str()
+            ),
+            (at, best.out_amount, "127.0.0.2")
+        );
     }
 }
 
@@ -110,13 +133,21 @@ async fn venue_filters_route_like_the_market_and_the_default_slippage_is_50() {
     let at = epoch + std::time::Duration::from_secs(3);
     let m = market.read();
     let (sol, usdc) = (m.mint(WSOL).unwrap(), m.mint(USDC).unwrap());
-    let unfiltered = m.best_quote(sol, usdc, 5_000_000_000, at, |_, _| true).unwrap();
+    let unfiltered = m
+        .best_quote(sol, usdc, 5_000_000_000, at, |_, _| true)
+        .unwrap();
     let winner = m.venue_info(unfiltered.venue).name().to_owned();
     drop(m);
     let exclude = winner.replace(' ', "+");
     let (status, v) = call(
         &svc,
-        get(&quote_path("/swap/v1", WSOL, USDC, 5_000_000_000, &format!("&excludeDexes={exclude}"))),
+        get(&quote_path(
+            "/swap/v1",
+            WSOL,
+            USDC,
+            5_000_000_000,
+            &format!("&excludeDexes={exclude}"),
+        )),
         ctx("127.0.0.2", at, 1),
     )
     .await;
@@ -124,9 +155,14 @@ async fn venue_filters_route_like_the_market_and_the_default_slippage_is_50() {
     let q = check_quote_shape(&v);
     let m = market.read();
     let expect = m
-        .best_quote(sol, usdc, 5_000_000_000, at, |_, venue| venue.name() != winner)
+        .best_quote(sol, usdc, 5_000_000_000, at, |_, venue| {
+            venue.name() != winner
+        })
         .unwrap();
-    assert_ne!(q.route_plan[0].swap_info.label.as_deref(), Some(winner.as_str()));
+    assert_ne!(
+        q.route_plan[0].swap_info.label.as_deref(),
+        Some(winner.as_str())
+    );
     assert_eq!(q.out_amount, expect.out_amount);
     assert_eq!(q.slippage_bps, 50);
     assert_eq!(q.other_amount_threshold, expect.out_amount * 9_950 / 10_000);
@@ -134,27 +170,46 @@ async fn venue_filters_route_like_the_market_and_the_default_slippage_is_50() {
     // Only one venue allowed: it quotes, whatever the others say.
     let (_, v) = call(
         &svc,
-        get(&quote_path("", WSOL, USDC, 1_000_000, "&dexes=Meteora+DLMM")),
+        get(&quote_path(
+            "",
+            WSOL,
+            USDC,
+            1_000_000,
+            "&dexes=Meteora+DLMM",
+        )),
         ctx("127.0.0.2", at, 2),
     )
     .await;
     assert_eq!(v["routePlan"][0]["swapInfo"]["label"], "Meteora DLMM");
-    let only = m.quote(m.venue("Meteora DLMM").unwrap(), sol, usdc, 1_000_000, at).unwrap();
+    let only = m
+        .quote(m.venue("Meteora DLMM").unwrap(), sol, usdc, 1_000_000, at)
+        .unwrap();
     assert_eq!(amount(&v, "outAmount"), only.out_amount);
 
     // A platform fee comes off the output and is reported.
     let (_, v) = call(
         &svc,
-        get(&quote_path("", WSOL, USDC, 1_000_000_000, "&platformFeeBps=20&slippageBps=0")),
+        get(&quote_path(
+            "",
+            WSOL,
+            USDC,
+            1_000_000_000,
+            "&platformFeeBps=20&slippageBps=0",
+        )),
         ctx("127.0.0.2", at, 3),
     )
     .await;
-    let best = m.best_quote(sol, usdc, 1_000_000_000, at, |_, _| true).unwrap();
+    let best = m
+        .best_quote(sol, usdc, 1_000_000_000, at, |_, _| true)
+        .unwrap();
     let fee = best.out_amount * 20 / 10_000;
     assert_eq!(amount(&v, "outAmount"), best.out_amount - fee);
     assert_eq!(amount(&v["platformFee"], "amount"), fee);
     assert_eq!(v["platformFee"]["feeBps"], 20);
-    assert_eq!(amount(&v["routePlan"][0]["swapInfo"], "outAmount"), best.out_amount);
+    assert_eq!(
+        amount(&v["routePlan"][0]["swapInfo"], "outAmount"),
+        best.out_amount
+    );
 }
 
 #[tokio::test]
@@ -163,49 +218,170 @@ async fn bad_requests_get_400_with_jupiters_error_shape() {
     let max = {
         let m = market.read();
         let sol = m.mint(WSOL).unwrap();
-        m.venue_ids().map(|v| m.max_in_amount(v, sol, epoch)).max().unwrap()
+        m.venue_ids()
+            .map(|v| m.max_in_amount(v, sol, epoch))
+            .max()
+            .unwrap()
     };
     let unknown_mint = Pubkey::new_unique().to_string();
     let at_most = format!("at most {max}");
     let cases: Vec<(String, StatusCode, &str, &str)> = vec![
-        (format!("/swap/v1/quote?outputMint={USDC}&amount=1"), StatusCode::BAD_REQUEST, "INVALID_REQUEST", "inputMint"),
-        (format!("/swap/v1/quote?inputMint=nope&outputMint={USDC}&amount=1"), StatusCode::BAD_REQUEST, "INVALID_REQUEST", "inputMint"),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}"), StatusCode::BAD_REQUEST, "INVALID_REQUEST", "amount"),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1.5"), StatusCode::BAD_REQUEST, "INVALID_REQUEST", "amount"),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=-3"), StatusCode::BAD_REQUEST, "INVALID_REQUEST", "amount"),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=0"), StatusCode::BAD_REQUEST, "INVALID_REQUEST", "greater than 0"),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&slippageBps=10001"), StatusCode::BAD_REQUEST, "INVALID_REQUEST", "slippageBps"),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&slippageBps=x"), StatusCode::BAD_REQUEST, "INVALID_REQUEST", "slippageBps"),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&onlyDirectRoutes=yes"), StatusCode::BAD_REQUEST, "INVALID_REQUEST", "onlyDirectRoutes"),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&swapMode=Sideways"), StatusCode::BAD_REQUEST, "INVALID_REQUEST", "swapMode"),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&swapMode=ExactOut"), StatusCode::BAD_REQUEST, "COULD_NOT_FIND_ANY_ROUTE", "ExactOut"),
-        (format!("/swap/v1/quote?inputMint={unknown_mint}&outputMint={USDC}&amount=1"), StatusCode::BAD_REQUEST, "TOKEN_NOT_TRADABLE", "not tradable"),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={WSOL}&amount=1"), StatusCode::BAD_REQUEST, "CIRCULAR_ARBITRAGE_IS_DISABLED", "differ"),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount={}", max + 1), StatusCode::BAD_REQUEST, "COULD_NOT_FIND_ANY_ROUTE", &at_most),
-        (format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&dexes=Nowhere"), StatusCode::BAD_REQUEST, "COULD_NOT_FIND_ANY_ROUTE", "no venue"),
-        ("/swap/v2/quote".to_owned(), StatusCode::NOT_FOUND, "NOT_FOUND", "/swap/v2/quote"),
+        (
+            format!("/swap/v1/quote?outputMint={USDC}&amount=1"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "inputMint",
+        ),
+        (
+            format!("/swap/v1/quote?inputMint=nope&outputMint={USDC}&amount=1"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "inputMint",
+        ),
+        (
+            format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "amount",
+        ),
+        (
+            format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1.5"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "amount",
+        ),
+        (
+            format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=-3"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "amount",
+        ),
+        (
+            format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=0"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "greater than 0",
+        ),
+        (
+            format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&slippageBps=10001"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "slippageBps",
+        ),
+        (
+            format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&slippageBps=x"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "slippageBps",
+        ),
+        (
+            format!(
+                "/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&onlyDirectRoutes=yes"
+            ),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "onlyDirectRoutes",
+        ),
+        (
+            format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&swapMode=Sideways"),
+            StatusCode::BAD_REQUEST,
+            "INVALID_REQUEST",
+            "swapMode",
+        ),
+        (
+            format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&swapMode=ExactOut"),
+            StatusCode::BAD_REQUEST,
+            "COULD_NOT_FIND_ANY_ROUTE",
+            "ExactOut",
+        ),
+        (
+            format!("/swap/v1/quote?inputMint={unknown_mint}&outputMint={USDC}&amount=1"),
+            StatusCode::BAD_REQUEST,
+            "TOKEN_NOT_TRADABLE",
+            "not tradable",
+        ),
+        (
+            format!("/swap/v1/quote?inputMint={WSOL}&outputMint={WSOL}&amount=1"),
+            StatusCode::BAD_REQUEST,
+            "CIRCULAR_ARBITRAGE_IS_DISABLED",
+            "differ",
+        ),
+        (
+            format!(
+                "/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount={}",
+                max + 1
+            ),
+            StatusCode::BAD_REQUEST,
+            "COULD_NOT_FIND_ANY_ROUTE",
+            &at_most,
+        ),
+        (
+            format!("/swap/v1/quote?inputMint={WSOL}&outputMint={USDC}&amount=1&dexes=Nowhere"),
+            StatusCode::BAD_REQUEST,
+            "COULD_NOT_FIND_ANY_ROUTE",
+            "no venue",
+        ),
+        (
+            "/swap/v2/quote".to_owned(),
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "/swap/v2/quote",
+        ),
     ];
     for (i, (path, status, code, needle)) in cases.iter().enumerate() {
         let (s, v) = call(&svc, get(path), ctx("127.0.0.2", epoch, i as u64)).await;
-        assert_eq!((s, v["errorCode"].as_str().unwrap()), (*status, *code), "{path}: {v}");
+        assert_eq!(
+            (s, v["errorCode"].as_str().unwrap()),
+            (*status, *code),
+            "{path}: {v}"
+        );
         assert_eq!(keys(&v), ["error", "errorCode"], "{v}");
         assert!(v["error"].as_str().unwrap().contains(needle), "{path}: {v}");
     }
     // The market agrees on the depth limit.
     let m = market.read();
     let err = m
-        .best_quote(m.mint(WSOL).unwrap(), m.mint(USDC).unwrap(), max + 1, epoch, |_, _| true)
+        .best_quote(
+            m.mint(WSOL).unwrap(),
+            m.mint(USDC).unwrap(),
+            max + 1,
+            epoch,
+            |_, _| true,
+        )
         .unwrap_err();
     assert_eq!(err, QuoteError::ExceedsDepth { max_in_amount: max });
     drop(m);
-    let (s, v) = call(&svc, post("/swap/v1/quote", &json!({})), ctx("127.0.0.2", epoch, 99)).await;
-    assert_eq!((s, v["errorCode"].as_str()), (StatusCode::METHOD_NOT_ALLOWED, Some("METHOD_NOT_ALLOWED")));
-    assert!(svc.knobs().quotes().is_empty(), "refused quotes are not recorded");
+    let (s, v) = call(
+        &svc,
+        post("/swap/v1/quote", &json!({})),
+        ctx("127.0.0.2", epoch, 99),
+    )
+    .await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("METHOD_NOT_ALLOWED"))
+    );
+    assert!(
+        svc.knobs().quotes().is_empty(),
+        "refused quotes are not recorded"
+    );
 }
 
 /// A quote from the service at `at`, as JSON.
-async fn quote(svc: &JupiterService<FakeLedger>, input: &str, output: &str, amount: u64, at: Instant, extra: &str) -> Value {
-    let (s, v) = call(svc, get(&quote_path("/swap/v1", input, output, amount, extra)), ctx("127.0.0.2", at, 0)).await;
+async fn quote(
+    svc: &JupiterService<FakeLedger>,
+    input: &str,
+    output: &str,
+    amount: u64,
+    at: Instant,
+    extra: &str,
+) -> Value {
+    let (s, v) = call(
+        svc,
+        get(&quote_path("/swap/v1", input, output, amount, extra)),
+        ctx("127.0.0.2", at, 0),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     v
 }
@@ -227,7 +403,12 @@ async fn swap_instructions_are_what_the_ledger_built() {
         "useSharedAccounts": false,
         "someFutureOption": {"x": 1},
     });
-    let (s, v) = call(&svc, post("/swap/v1/swap-instructions", &body), ctx("127.0.0.3", later, 7)).await;
+    let (s, v) = call(
+        &svc,
+        post("/swap/v1/swap-instructions", &body),
+        ctx("127.0.0.3", later, 7),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(
         keys(&v),
@@ -250,19 +431,41 @@ async fn swap_instructions_are_what_the_ledger_built() {
     let step = &q["routePlan"][0]["swapInfo"];
     assert_eq!(leg.venue, step["label"].as_str().unwrap());
     assert_eq!(leg.pool, key(step, "ammKey"));
-    assert_eq!((leg.in_amount, leg.out_amount), (amount(step, "inAmount"), amount(step, "outAmount")));
-    assert_eq!((leg.input_mint.to_string(), leg.output_mint.to_string()), (WSOL.into(), USDC.into()));
+    assert_eq!(
+        (leg.in_amount, leg.out_amount),
+        (amount(step, "inAmount"), amount(step, "outAmount"))
+    );
+    assert_eq!(
+        (leg.input_mint.to_string(), leg.output_mint.to_string()),
+        (WSOL.into(), USDC.into())
+    );
 
     let built = &state.built[0];
-    let budget: Vec<_> = v["computeBudgetInstructions"].as_array().unwrap().iter().map(instruction).collect();
+    let budget: Vec<_> = v["computeBudgetInstructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(instruction)
+        .collect();
     assert_eq!(budget, [cu_limit(1_400_000)]);
     assert_eq!(v["computeUnitLimit"], 1_400_000);
-    let setup: Vec<_> = v["setupInstructions"].as_array().unwrap().iter().map(instruction).collect();
+    let setup: Vec<_> = v["setupInstructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(instruction)
+        .collect();
     assert_eq!(setup, built[..built.len() - 1]);
-    assert_eq!(instruction(&v["swapInstruction"]), patched(built.last().unwrap().clone(), 25, 0));
+    assert_eq!(
+        instruction(&v["swapInstruction"]),
+        patched(built.last().unwrap().clone(), 25, 0)
+    );
     assert!(v["cleanupInstruction"].is_null());
     assert_eq!(v["otherInstructions"], json!([]));
-    assert_eq!(v["addressLookupTableAddresses"], json!([ledger.table.key.to_string()]));
+    assert_eq!(
+        v["addressLookupTableAddresses"],
+        json!([ledger.table.key.to_string()])
+    );
     assert_eq!(v["prioritizationFeeLamports"], 0);
     let bh = ledger.latest_blockhash(later);
     let bytes: Vec<u8> = v["blockhashWithMetadata"]["blockhash"]
@@ -272,13 +475,18 @@ async fn swap_instructions_are_what_the_ledger_built() {
         .map(|b| u8::try_from(b.as_u64().unwrap()).unwrap())
         .collect();
     assert_eq!(bytes, bh.blockhash.to_bytes());
-    assert_eq!(int(&v["blockhashWithMetadata"], "lastValidBlockHeight"), bh.last_valid_block_height);
+    assert_eq!(
+        int(&v["blockhashWithMetadata"], "lastValidBlockHeight"),
+        bh.last_valid_block_height
+    );
     drop(state);
     let served = svc.knobs().instructions();
     assert_eq!(served.len(), 1);
-    assert_eq!((served[0].user, served[0].legs.len(), served[0].transaction), (user, 1, false));
+    assert_eq!(
+        (served[0].user, served[0].legs.len(), served[0].transaction),
+        (user, 1, false)
+    );
 }
-
 
 /// The merged circular quote the blind strategy sends (strategy-semantics §5.6).
 fn merge(forward: &Value, reverse: &Value, tip: u64) -> Value {
@@ -291,7 +499,11 @@ fn merge(forward: &Value, reverse: &Value, tip: u64) -> Value {
     m["otherAmountThreshold"] = json!((size + tip).to_string());
     m["priceImpactPct"] = json!("0");
     m["routePlan"] = json!(plan);
-    m["contextSlot"] = json!(forward["contextSlot"].as_u64().max(reverse["contextSlot"].as_u64()));
+    m["contextSlot"] = json!(
+        forward["contextSlot"]
+            .as_u64()
+            .max(reverse["contextSlot"].as_u64())
+    );
     m["marketInfos"] = json!([]);
     m
 }
@@ -301,35 +513,91 @@ async fn a_merged_circular_quote_becomes_one_ledger_swap_per_step_in_order() {
     let (svc, _, ledger, epoch) = jupiter();
     let at = epoch + std::time::Duration::from_secs(1);
     let fwd = quote(&svc, WSOL, USDC, 1_000_000_000, at, "&slippageBps=0").await;
-    let rev = quote(&svc, USDC, WSOL, amount(&fwd, "outAmount"), at, "&slippageBps=0").await;
+    let rev = quote(
+        &svc,
+        USDC,
+        WSOL,
+        amount(&fwd, "outAmount"),
+        at,
+        "&slippageBps=0",
+    )
+    .await;
     let merged = merge(&fwd, &rev, 5_000);
     // The totals deliberately disagree with the steps: never checked.
     assert_ne!(amount(&merged, "outAmount"), amount(&rev, "outAmount"));
     let user = Pubkey::new_unique();
-    ledger.state().existing.insert((user, Pubkey::from_str_const(WSOL)));
+    ledger
+        .state()
+        .existing
+        .insert((user, Pubkey::from_str_const(WSOL)));
     let body = json!({"quoteResponse": merged, "userPublicKey": user.to_string(), "wrapAndUnwrapSol": false, "dynamicComputeUnitLimit": true});
-    let (s, v) = call(&svc, post("/swap-instructions", &body), ctx("127.0.0.4", at, 1)).await;
+    let (s, v) = call(
+        &svc,
+        post("/swap-instructions", &body),
+        ctx("127.0.0.4", at, 1),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let state = ledger.state();
-    let legs: Vec<_> = state.calls.iter().map(|(_, l)| (l.input_mint.to_string(), l.output_mint.to_string(), l.in_amount, l.out_amount)).collect();
+    let legs: Vec<_> = state
+        .calls
+        .iter()
+        .map(|(_, l)| {
+            (
+                l.input_mint.to_string(),
+                l.output_mint.to_string(),
+                l.in_amount,
+                l.out_amount,
+            )
+        })
+        .collect();
     assert_eq!(
         legs,
         [
-            (WSOL.to_owned(), USDC.to_owned(), 1_000_000_000, amount(&fwd, "outAmount")),
-            (USDC.to_owned(), WSOL.to_owned(), amount(&fwd, "outAmount"), amount(&rev, "outAmount")),
+            (
+                WSOL.to_owned(),
+                USDC.to_owned(),
+                1_000_000_000,
+                amount(&fwd, "outAmount")
+            ),
+            (
+                USDC.to_owned(),
+                WSOL.to_owned(),
+                amount(&fwd, "outAmount"),
+                amount(&rev, "outAmount")
+            ),
         ]
     );
     // Hop 1 is the swap instruction, hop 2 follows it in otherInstructions; the only setup is
     // hop 1's USDC account (the user holds WSOL).
-    assert_eq!(instruction(&v["swapInstruction"]), patched(state.built[0].last().unwrap().clone(), 0, 0));
-    let other: Vec<_> = v["otherInstructions"].as_array().unwrap().iter().map(instruction).collect();
-    assert_eq!(other, [patched(state.built[1].last().unwrap().clone(), 0, 0)]);
-    let setup: Vec<_> = v["setupInstructions"].as_array().unwrap().iter().map(instruction).collect();
+    assert_eq!(
+        instruction(&v["swapInstruction"]),
+        patched(state.built[0].last().unwrap().clone(), 0, 0)
+    );
+    let other: Vec<_> = v["otherInstructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(instruction)
+        .collect();
+    assert_eq!(
+        other,
+        [patched(state.built[1].last().unwrap().clone(), 0, 0)]
+    );
+    let setup: Vec<_> = v["setupInstructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(instruction)
+        .collect();
     assert_eq!(setup, [state.built[0][0].clone()]);
     assert_eq!(state.built[1].len(), 1);
     // Dynamic limit: 60k per instruction (setup + two swaps).
     assert_eq!(v["computeUnitLimit"], 180_000);
-    assert_eq!(instruction(&v["computeBudgetInstructions"][0]), cu_limit(180_000));
+    assert_eq!(
+        instruction(&v["computeBudgetInstructions"][0]),
+        cu_limit(180_000)
+    );
 }
 
 #[tokio::test]
@@ -344,30 +612,79 @@ async fn priority_options_set_price_instructions_and_tips() {
         }
         b
     };
-    let (_, v) = call(&svc, post("/swap/v1/swap-instructions", &ask(json!({"computeUnitPriceMicroLamports": 5000}))), ctx("127.0.0.2", epoch, 1)).await;
-    let budget: Vec<_> = v["computeBudgetInstructions"].as_array().unwrap().iter().map(instruction).collect();
+    let (_, v) = call(
+        &svc,
+        post(
+            "/swap/v1/swap-instructions",
+            &ask(json!({"computeUnitPriceMicroLamports": 5000})),
+        ),
+        ctx("127.0.0.2", epoch, 1),
+    )
+    .await;
+    let budget: Vec<_> = v["computeBudgetInstructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(instruction)
+        .collect();
     assert_eq!(budget, [cu_limit(1_400_000), cu_price(5_000)]);
     assert_eq!(v["prioritizationFeeLamports"], 7_000);
 
-    let (_, v) = call(&svc, post("/swap/v1/swap-instructions", &ask(json!({"prioritizationFeeLamports": 14_000}))), ctx("127.0.0.2", epoch, 2)).await;
-    assert_eq!(instruction(&v["computeBudgetInstructions"][1]), cu_price(10_000));
+    let (_, v) = call(
+        &svc,
+        post(
+            "/swap/v1/swap-instructions",
+            &ask(json!({"prioritizationFeeLamports": 14_000})),
+        ),
+        ctx("127.0.0.2", epoch, 2),
+    )
+    .await;
+    assert_eq!(
+        instruction(&v["computeBudgetInstructions"][1]),
+        cu_price(10_000)
+    );
     assert_eq!(v["prioritizationFeeLamports"], 14_000);
 
     let (_, v) = call(&svc, post("/swap/v1/swap-instructions", &ask(json!({"prioritizationFeeLamports": {"priorityLevelWithMaxLamports": {"priorityLevel": "veryHigh", "maxLamports": 1_400, "global": false}}}))), ctx("127.0.0.2", epoch, 3)).await;
-    assert_eq!(instruction(&v["computeBudgetInstructions"][1]), cu_price(1_000));
+    assert_eq!(
+        instruction(&v["computeBudgetInstructions"][1]),
+        cu_price(1_000)
+    );
     assert_eq!(v["prioritizationFeeLamports"], 1_400);
 
-    let (_, v) = call(&svc, post("/swap/v1/swap-instructions", &ask(json!({"prioritizationFeeLamports": {"jitoTipLamports": 10_000}}))), ctx("127.0.0.2", epoch, 11)).await;
+    let (_, v) = call(
+        &svc,
+        post(
+            "/swap/v1/swap-instructions",
+            &ask(json!({"prioritizationFeeLamports": {"jitoTipLamports": 10_000}})),
+        ),
+        ctx("127.0.0.2", epoch, 11),
+    )
+    .await;
     assert_eq!(v["computeBudgetInstructions"].as_array().unwrap().len(), 1);
     let tip = instruction(&v["otherInstructions"][0]);
-    assert_eq!(tip, solana_system_interface::instruction::transfer(&user, &ledger.tips[11 % 8], 10_000));
+    assert_eq!(
+        tip,
+        solana_system_interface::instruction::transfer(&user, &ledger.tips[11 % 8], 10_000)
+    );
     assert_eq!(v["prioritizationFeeLamports"], 10_000);
 
-    let (_, v) = call(&svc, post("/swap/v1/swap-instructions", &ask(json!({"prioritizationFeeLamports": "auto"}))), ctx("127.0.0.2", epoch, 4)).await;
+    let (_, v) = call(
+        &svc,
+        post(
+            "/swap/v1/swap-instructions",
+            &ask(json!({"prioritizationFeeLamports": "auto"})),
+        ),
+        ctx("127.0.0.2", epoch, 4),
+    )
+    .await;
     assert_eq!(v["computeBudgetInstructions"].as_array().unwrap().len(), 1);
 
     let (s, v) = call(&svc, post("/swap/v1/swap-instructions", &ask(json!({"prioritizationFeeLamports": {"priorityLevelWithMaxLamports": {"priorityLevel": "ludicrous", "maxLamports": 1}}}))), ctx("127.0.0.2", epoch, 5)).await;
-    assert_eq!((s, v["errorCode"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_REQUEST")));
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("INVALID_REQUEST"))
+    );
     assert!(v["error"].as_str().unwrap().contains("ludicrous"));
 }
 
@@ -382,7 +699,8 @@ async fn swap_returns_an_unsigned_transaction_of_the_same_instructions() {
         b["asLegacyTransaction"] = json!(legacy);
         let (s, v) = call(&svc, post(path, &b), ctx("127.0.0.2", epoch, 0)).await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        let tx = galileo_sim::aggregators::wire::tx::decode(v["swapTransaction"].as_str().unwrap()).unwrap();
+        let tx = galileo_sim::aggregators::wire::tx::decode(v["swapTransaction"].as_str().unwrap())
+            .unwrap();
         assert_eq!(tx.signatures, [Signature::default()]);
         assert_eq!(tx.message.static_account_keys()[0], user);
         let bh = ledger.latest_blockhash(epoch);
@@ -397,16 +715,22 @@ async fn swap_returns_an_unsigned_transaction_of_the_same_instructions() {
         if legacy {
             assert!(v.get("addressesByLookupTableAddress").is_none());
         } else {
-            assert!(tx.message.address_table_lookups().is_some_and(|l| !l.is_empty()));
+            assert!(
+                tx.message
+                    .address_table_lookups()
+                    .is_some_and(|l| !l.is_empty())
+            );
             let map = v["addressesByLookupTableAddress"].as_object().unwrap();
             assert_eq!(map.len(), 1);
-            assert_eq!(map[&ledger.table.key.to_string()].as_array().unwrap().len(), ledger.table.addresses.len());
+            assert_eq!(
+                map[&ledger.table.key.to_string()].as_array().unwrap().len(),
+                ledger.table.addresses.len()
+            );
         }
     }
     let served = svc.knobs().instructions();
     assert!(served.iter().all(|s| s.transaction));
 }
-
 
 #[tokio::test]
 async fn bad_swap_bodies_get_400_and_ledger_failures_500() {
@@ -421,38 +745,112 @@ async fn bad_swap_bodies_get_400_and_ledger_failures_500() {
     unknown_venue["routePlan"][0]["swapInfo"]["label"] = json!("Nowhere");
     unknown_venue["routePlan"][0]["swapInfo"]["ammKey"] = json!(Pubkey::new_unique().to_string());
     let mut by_pool = q.clone();
-    by_pool["routePlan"][0]["swapInfo"].as_object_mut().unwrap().remove("label");
+    by_pool["routePlan"][0]["swapInfo"]
+        .as_object_mut()
+        .unwrap()
+        .remove("label");
     let mut number_amount = q.clone();
     number_amount["inAmount"] = json!(1_000_000);
     let cases = [
         (json!({"quoteResponse": q}), "userPublicKey"),
-        (json!({"quoteResponse": q, "userPublicKey": "nope"}), "userPublicKey"),
-        (json!({"quoteResponse": no_route, "userPublicKey": user}), "routePlan is empty"),
-        (json!({"quoteResponse": bad_mint, "userPublicKey": user}), "routePlan[0].inputMint"),
-        (json!({"quoteResponse": unknown_venue, "userPublicKey": user}), "no venue"),
-        (json!({"quoteResponse": number_amount, "userPublicKey": user}), "expected a string"),
-        (json!({"quoteResponse": q, "userPublicKey": user, "payer": "bad"}), "payer"),
+        (
+            json!({"quoteResponse": q, "userPublicKey": "nope"}),
+            "userPublicKey",
+        ),
+        (
+            json!({"quoteResponse": no_route, "userPublicKey": user}),
+            "routePlan is empty",
+        ),
+        (
+            json!({"quoteResponse": bad_mint, "userPublicKey": user}),
+            "routePlan[0].inputMint",
+        ),
+        (
+            json!({"quoteResponse": unknown_venue, "userPublicKey": user}),
+            "no venue",
+        ),
+        (
+            json!({"quoteResponse": number_amount, "userPublicKey": user}),
+            "expected a string",
+        ),
+        (
+            json!({"quoteResponse": q, "userPublicKey": user, "payer": "bad"}),
+            "payer",
+        ),
         (json!({"userPublicKey": user}), "quoteResponse"),
     ];
     for (i, (body, needle)) in cases.iter().enumerate() {
-        let (s, v) = call(&svc, post("/swap/v1/swap-instructions", body), ctx("127.0.0.2", epoch, i as u64)).await;
-        assert_eq!((s, v["errorCode"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_REQUEST")), "{needle}: {v}");
-        assert!(v["error"].as_str().unwrap().contains(needle), "{needle}: {v}");
+        let (s, v) = call(
+            &svc,
+            post("/swap/v1/swap-instructions", body),
+            ctx("127.0.0.2", epoch, i as u64),
+        )
+        .await;
+        assert_eq!(
+            (s, v["errorCode"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("INVALID_REQUEST")),
+            "{needle}: {v}"
+        );
+        assert!(
+            v["error"].as_str().unwrap().contains(needle),
+            "{needle}: {v}"
+        );
     }
-    let (s, v) = call(&svc, post_raw("/swap/v1/swap-instructions", "{not json"), ctx("127.0.0.2", epoch, 50)).await;
-    assert_eq!((s, v["errorCode"].as_str()), (StatusCode::BAD_REQUEST, Some("INVALID_REQUEST")));
-    assert!(ledger.state().calls.is_empty(), "nothing reached the ledger");
+    let (s, v) = call(
+        &svc,
+        post_raw("/swap/v1/swap-instructions", "{not json"),
+        ctx("127.0.0.2", epoch, 50),
+    )
+    .await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("INVALID_REQUEST"))
+    );
+    assert!(
+        ledger.state().calls.is_empty(),
+        "nothing reached the ledger"
+    );
 
     // Without a label the pool names the venue.
-    let (s, v) = call(&svc, post("/swap/v1/swap-instructions", &json!({"quoteResponse": by_pool, "userPublicKey": user})), ctx("127.0.0.2", epoch, 60)).await;
+    let (s, v) = call(
+        &svc,
+        post(
+            "/swap/v1/swap-instructions",
+            &json!({"quoteResponse": by_pool, "userPublicKey": user}),
+        ),
+        ctx("127.0.0.2", epoch, 60),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(ledger.state().calls[0].1.venue, q["routePlan"][0]["swapInfo"]["label"].as_str().unwrap());
+    assert_eq!(
+        ledger.state().calls[0].1.venue,
+        q["routePlan"][0]["swapInfo"]["label"].as_str().unwrap()
+    );
 
     ledger.state().fail_build = Some(LedgerError::Unavailable("chain down".into()));
-    let (s, v) = call(&svc, post("/swap/v1/swap-instructions", &json!({"quoteResponse": q, "userPublicKey": user})), ctx("127.0.0.2", epoch, 61)).await;
-    assert_eq!((s, v["errorCode"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("INTERNAL_ERROR")));
+    let (s, v) = call(
+        &svc,
+        post(
+            "/swap/v1/swap-instructions",
+            &json!({"quoteResponse": q, "userPublicKey": user}),
+        ),
+        ctx("127.0.0.2", epoch, 61),
+    )
+    .await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, Some("INTERNAL_ERROR"))
+    );
     ledger.state().fail_build = Some(LedgerError::Invalid("no such pool on chain".into()));
-    let (s, v) = call(&svc, post("/swap/v1/swap-instructions", &json!({"quoteResponse": q, "userPublicKey": user})), ctx("127.0.0.2", epoch, 62)).await;
+    let (s, v) = call(
+        &svc,
+        post(
+            "/swap/v1/swap-instructions",
+            &json!({"quoteResponse": q, "userPublicKey": user}),
+        ),
+        ctx("127.0.0.2", epoch, 62),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(v["error"].as_str().unwrap().contains("no such pool"));
 }

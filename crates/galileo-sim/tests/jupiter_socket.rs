@@ -19,7 +19,8 @@ use support::{get as get_from, http1, ip};
 #[tokio::test]
 async fn served_over_sockets_with_the_cores_limits_in_jupiters_shape() {
     let (market, ledger, _) = world();
-    let svc = JupiterService::new(JupiterConfig::default(), market.clone(), ledger.clone()).unwrap();
+    let svc =
+        JupiterService::new(JupiterConfig::default(), market.clone(), ledger.clone()).unwrap();
     let knobs = svc.knobs();
     let sb = Sandbox::builder()
         .service(
@@ -27,7 +28,10 @@ async fn served_over_sockets_with_the_cores_limits_in_jupiters_shape() {
             ServiceConfig {
                 bind: ip("127.0.0.30"),
                 limits: LimitsConfig {
-                    per_ip: Some(BucketConfig { rate: 0.001, burst: 2 }),
+                    per_ip: Some(BucketConfig {
+                        rate: 0.001,
+                        burst: 2,
+                    }),
                     ..LimitsConfig::default()
                 },
                 ..ServiceConfig::default()
@@ -36,14 +40,20 @@ async fn served_over_sockets_with_the_cores_limits_in_jupiters_shape() {
         .start()
         .unwrap();
     let addr = sb.service("jupiter").unwrap().addr();
-    let path = |prefix: &str| format!("{prefix}/quote?inputMint={WSOL}&outputMint={USDC}&amount=1000000000&slippageBps=0");
+    let path = |prefix: &str| {
+        format!("{prefix}/quote?inputMint={WSOL}&outputMint={USDC}&amount=1000000000&slippageBps=0")
+    };
 
-    let a = get_from(ip("127.0.0.2"), addr, &path("/swap/v1")).await.unwrap();
+    let a = get_from(ip("127.0.0.2"), addr, &path("/swap/v1"))
+        .await
+        .unwrap();
     assert_eq!(a.status, StatusCode::OK);
     let quote = a.json();
     let b = get_from(ip("127.0.0.2"), addr, &path("")).await.unwrap();
     assert_eq!(b.status, StatusCode::OK);
-    let c = get_from(ip("127.0.0.2"), addr, &path("/swap/v1")).await.unwrap();
+    let c = get_from(ip("127.0.0.2"), addr, &path("/swap/v1"))
+        .await
+        .unwrap();
     assert_eq!(c.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(keys(&c.json()), ["error", "errorCode"]);
     assert_eq!(c.json()["errorCode"], "RATE_LIMITED");
@@ -58,14 +68,17 @@ async fn served_over_sockets_with_the_cores_limits_in_jupiters_shape() {
     let peers: Vec<String> = served.iter().map(|q| q.peer.to_string()).collect();
     assert_eq!(peers, ["127.0.0.2", "127.0.0.2", "127.0.0.3"]);
     // Each quote is the market's best at the instant it arrived.
-    let m = market.read();
-    let (sol, usdc) = (m.mint(WSOL).unwrap(), m.mint(USDC).unwrap());
-    for q in &served {
-        let best = m.best_quote(sol, usdc, 1_000_000_000, q.received, |_, _| true).unwrap();
-        assert_eq!((q.out_amount, q.pool), (best.out_amount, best.pool));
+    {
+        let m = market.read();
+        let (sol, usdc) = (m.mint(WSOL).unwrap(), m.mint(USDC).unwrap());
+        for q in &served {
+            let best = m
+                .best_quote(sol, usdc, 1_000_000_000, q.received, |_, _| true)
+                .unwrap();
+            assert_eq!((q.out_amount, q.pool), (best.out_amount, best.pool));
+        }
+        assert_eq!(amount(&quote, "outAmount"), served[0].out_amount);
     }
-    assert_eq!(amount(&quote, "outAmount"), served[0].out_amount);
-    drop(m);
 
     let body = json!({"quoteResponse": quote, "userPublicKey": Pubkey::new_unique().to_string(), "wrapAndUnwrapSol": false});
     let req = Request::post("/swap/v1/swap-instructions")

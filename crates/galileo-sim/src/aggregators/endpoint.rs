@@ -23,7 +23,10 @@ pub(crate) fn validate_prefixes(prefixes: &[String]) -> Result<(), String> {
 pub(crate) fn find<E: Copy>(prefixes: &[String], path: &str, table: &[(&str, E)]) -> Option<E> {
     prefixes.iter().find_map(|p| {
         let rest = path.strip_prefix(p.as_str())?;
-        table.iter().find(|(name, _)| *name == rest).map(|(_, e)| *e)
+        table
+            .iter()
+            .find(|(name, _)| *name == rest)
+            .map(|(_, e)| *e)
     })
 }
 

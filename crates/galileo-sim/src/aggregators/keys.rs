@@ -111,12 +111,26 @@ mod tests {
         assert_eq!(keys.key_of(&req(Some("a"))).as_deref(), Some("a"));
         assert_eq!(keys.key_of(&req(Some("b"))), None);
         assert!(keys.authorize(&req(Some("a"))).is_ok());
-        assert!(matches!(keys.authorize(&req(None)), Err(Problem::Unauthorized(m)) if m.contains("missing")));
-        assert!(matches!(keys.authorize(&req(Some("b"))), Err(Problem::Unauthorized(m)) if m.contains("invalid")));
+        assert!(
+            matches!(keys.authorize(&req(None)), Err(Problem::Unauthorized(m)) if m.contains("missing"))
+        );
+        assert!(
+            matches!(keys.authorize(&req(Some("b"))), Err(Problem::Unauthorized(m)) if m.contains("invalid"))
+        );
         let open = ApiKeys::default();
         assert_eq!(open.key_of(&req(Some("b"))).as_deref(), Some("b"));
         assert!(open.authorize(&req(None)).is_ok());
-        assert!(ApiKeys::new(["x", "x"]).validate().unwrap_err().contains("repeats"));
-        assert!(ApiKeys::new([" "]).validate().unwrap_err().contains("empty"));
+        assert!(
+            ApiKeys::new(["x", "x"])
+                .validate()
+                .unwrap_err()
+                .contains("repeats")
+        );
+        assert!(
+            ApiKeys::new([" "])
+                .validate()
+                .unwrap_err()
+                .contains("empty")
+        );
     }
 }

@@ -108,8 +108,11 @@ pub trait Ledger: Clone + Send + Sync + 'static {
     /// instruction last. The swap instruction has `user` as a signer and data of at least 12
     /// bytes ending in `slippage_bps: u16 LE | platform_fee_bps: u16 LE` (the services write
     /// those four bytes).
-    fn swap_instructions(&self, user: &Pubkey, leg: &SwapLeg)
-    -> Result<Vec<Instruction>, LedgerError>;
+    fn swap_instructions(
+        &self,
+        user: &Pubkey,
+        leg: &SwapLeg,
+    ) -> Result<Vec<Instruction>, LedgerError>;
 
     /// The latest blockhash at `now`.
     fn latest_blockhash(&self, now: Instant) -> BlockhashInfo;

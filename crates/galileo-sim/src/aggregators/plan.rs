@@ -147,7 +147,10 @@ pub(crate) fn build<L: Ledger>(
             .swap_instructions(req.user, leg)
             .map_err(|e| Problem::ledger(&e))?;
         let mut swap = ixs.pop().ok_or_else(|| {
-            Problem::Internal(format!("the ledger built no swap instruction for {}", leg.venue))
+            Problem::Internal(format!(
+                "the ledger built no swap instruction for {}",
+                leg.venue
+            ))
         })?;
         let n = swap.data.len();
         if n < 12 {
@@ -219,6 +222,14 @@ pub(crate) fn build<L: Ledger>(
     })
 }
 
+/// The price of a named priority level (`medium`, `high`, `veryHigh`).
+pub(crate) fn level_price(level: &str) -> Option<u64> {
+    PRIORITY_LEVELS
+        .iter()
+        .find(|(name, _)| *name == level)
+        .map(|(_, p)| *p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,12 +251,4 @@ mod tests {
         assert_eq!(priority_fee(1_000_000, 200_000), 200_000);
         assert_eq!(priority_fee(0, 1_400_000), 0);
     }
-}
-
-/// The price of a named priority level (`medium`, `high`, `veryHigh`).
-pub(crate) fn level_price(level: &str) -> Option<u64> {
-    PRIORITY_LEVELS
-        .iter()
-        .find(|(name, _)| *name == level)
-        .map(|(_, p)| *p)
 }

@@ -65,7 +65,9 @@ impl Problem {
     /// The market's refusal of a quote.
     pub(crate) fn quote(e: &QuoteError) -> Self {
         match e {
-            QuoteError::UnknownMint(m) => Problem::UnknownMint(format!("token {m} is not tradable")),
+            QuoteError::UnknownMint(m) => {
+                Problem::UnknownMint(format!("token {m} is not tradable"))
+            }
             QuoteError::SameMint => Problem::SameMint,
             QuoteError::ZeroAmount => Problem::BadRequest("amount must be greater than 0".into()),
             QuoteError::UnknownVenue(_) => {

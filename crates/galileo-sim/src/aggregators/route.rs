@@ -38,9 +38,7 @@ pub(crate) struct Priced {
 
 /// The market's id for a mint address.
 pub(crate) fn mint_id(market: &Market, mint: &Pubkey) -> Result<MintId, Problem> {
-    market
-        .mint_by_address(mint)
-        .map_err(|e| Problem::quote(&e))
+    market.mint_by_address(mint).map_err(|e| Problem::quote(&e))
 }
 
 /// The best quote at `now` over the venues `allow` accepts.
@@ -92,7 +90,9 @@ pub(crate) fn resolve(market: &Market, steps: &[EchoedStep<'_>]) -> Result<Vec<S
         .map(|(n, s)| {
             let key = |what: &str, v: &str| {
                 v.parse::<Pubkey>().map_err(|_| {
-                    Problem::BadRequest(format!("routePlan[{n}].{what}: {v:?} is not a valid public key"))
+                    Problem::BadRequest(format!(
+                        "routePlan[{n}].{what}: {v:?} is not a valid public key"
+                    ))
                 })
             };
             let (input_mint, output_mint, pool) = (
@@ -100,7 +100,10 @@ pub(crate) fn resolve(market: &Market, steps: &[EchoedStep<'_>]) -> Result<Vec<S
                 key("outputMint", s.output_mint)?,
                 key("pool", s.pool)?,
             );
-            let (i, o) = (mint_id(market, &input_mint)?, mint_id(market, &output_mint)?);
+            let (i, o) = (
+                mint_id(market, &input_mint)?,
+                mint_id(market, &output_mint)?,
+            );
             if i == o {
                 return Err(Problem::BadRequest(format!(
                     "routePlan[{n}] swaps a mint for itself"

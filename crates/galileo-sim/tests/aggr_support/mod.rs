@@ -30,7 +30,8 @@ pub const JUP: &str = "JUPyiwrYJFskUPiHa7hkeR8VUtAeFoSYbKedZNsDvCN";
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
 
 /// The fake venue program.
-pub const VENUE_PROGRAM: Pubkey = Pubkey::from_str_const("FakeVenue1111111111111111111111111111111111");
+pub const VENUE_PROGRAM: Pubkey =
+    Pubkey::from_str_const("FakeVenue1111111111111111111111111111111111");
 pub const TOKEN_PROGRAM: Pubkey =
     Pubkey::from_str_const("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");
 pub const SLOT_MS: u64 = 400;
@@ -40,7 +41,9 @@ pub const WINDOW: u64 = 150;
 
 /// A venue's swap instruction as the fake builds it (23 bytes of data, as the chain's).
 pub fn fake_swap(user: &Pubkey, leg: &SwapLeg) -> Instruction {
-    let ata = |m: &Pubkey| spl_associated_token_account_interface::address::get_associated_token_address(user, m);
+    let ata = |m: &Pubkey| {
+        spl_associated_token_account_interface::address::get_associated_token_address(user, m)
+    };
     let mut data = vec![1u8];
     data.extend_from_slice(&(leg.venue.len() as u16).to_le_bytes());
     data.extend_from_slice(&leg.in_amount.to_le_bytes());
@@ -117,7 +120,11 @@ impl FakeLedger {
 }
 
 impl Ledger for FakeLedger {
-    fn swap_instructions(&self, user: &Pubkey, leg: &SwapLeg) -> Result<Vec<Instruction>, LedgerError> {
+    fn swap_instructions(
+        &self,
+        user: &Pubkey,
+        leg: &SwapLeg,
+    ) -> Result<Vec<Instruction>, LedgerError> {
         let mut s = self.state();
         if let Some(e) = s.fail_build.clone() {
             return Err(e);
@@ -160,7 +167,12 @@ impl Ledger for FakeLedger {
         self.tips.clone()
     }
 
-    fn submit(&self, tx: VersionedTransaction, origin: IpAddr, now: Instant) -> Result<Landed, LedgerError> {
+    fn submit(
+        &self,
+        tx: VersionedTransaction,
+        origin: IpAddr,
+        now: Instant,
+    ) -> Result<Landed, LedgerError> {
         let slot = self.slot_at(now);
         let mut s = self.state();
         s.submits += 1;
@@ -198,7 +210,10 @@ pub fn quiet_config() -> MarketConfig {
 pub fn world() -> (SharedMarket, FakeLedger, Instant) {
     let epoch = Instant::now();
     let market = Market::new(quiet_config(), epoch).unwrap();
-    let mut lookup: Vec<Pubkey> = market.mint_ids().map(|m| market.mint_info(m).address()).collect();
+    let mut lookup: Vec<Pubkey> = market
+        .mint_ids()
+        .map(|m| market.mint_info(m).address())
+        .collect();
     for v in market.venue_ids() {
         for a in market.mint_ids() {
             for b in market.mint_ids() {
@@ -209,7 +224,11 @@ pub fn world() -> (SharedMarket, FakeLedger, Instant) {
         }
     }
     lookup.push(TOKEN_PROGRAM);
-    (SharedMarket::new(market), FakeLedger::new(epoch, lookup), epoch)
+    (
+        SharedMarket::new(market),
+        FakeLedger::new(epoch, lookup),
+        epoch,
+    )
 }
 
 /// A context for a request from `peer` arriving at `received`, numbered `id`.
@@ -221,16 +240,25 @@ pub fn ctx(peer: &str, received: Instant, id: u64) -> RequestContext {
 }
 
 /// Calls a service directly; returns the status and the JSON body.
-pub async fn call<S: Service>(svc: &S, req: Request<Bytes>, cx: RequestContext) -> (StatusCode, Value) {
+pub async fn call<S: Service>(
+    svc: &S,
+    req: Request<Bytes>,
+    cx: RequestContext,
+) -> (StatusCode, Value) {
     let resp: Response<SimBody> = svc.handle(req, cx).await;
     let status = resp.status();
     assert_eq!(
-        resp.headers().get("content-type").map(|v| v.to_str().unwrap()),
+        resp.headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap()),
         Some("application/json"),
         "{status}"
     );
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}: {bytes:?}")))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{e}: {bytes:?}")),
+    )
 }
 
 pub fn get(path: &str) -> Request<Bytes> {
@@ -245,7 +273,9 @@ pub fn post(path: &str, body: &Value) -> Request<Bytes> {
 }
 
 pub fn post_raw(path: &str, body: &'static str) -> Request<Bytes> {
-    Request::post(path).body(Bytes::from_static(body.as_bytes())).unwrap()
+    Request::post(path)
+        .body(Bytes::from_static(body.as_bytes()))
+        .unwrap()
 }
 
 pub fn with_key(mut req: Request<Bytes>, key: &str) -> Request<Bytes> {
@@ -260,7 +290,10 @@ pub fn amount(v: &Value, field: &str) -> u64 {
     let s = v[field]
         .as_str()
         .unwrap_or_else(|| panic!("{field} must be a string: {v}"));
-    assert!(!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()), "{field}: {s:?}");
+    assert!(
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()),
+        "{field}: {s:?}"
+    );
     s.parse().unwrap()
 }
 
@@ -316,7 +349,9 @@ pub fn instruction(v: &Value) -> Instruction {
                 }
             })
             .collect(),
-        data: base64::engine::general_purpose::STANDARD.decode(data).unwrap(),
+        data: base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap(),
     }
 }
 
@@ -328,14 +363,22 @@ pub const COMPUTE_BUDGET: Pubkey =
 pub fn cu_limit(n: u32) -> Instruction {
     let mut data = vec![2u8];
     data.extend_from_slice(&n.to_le_bytes());
-    Instruction { program_id: COMPUTE_BUDGET, accounts: vec![], data }
+    Instruction {
+        program_id: COMPUTE_BUDGET,
+        accounts: vec![],
+        data,
+    }
 }
 
 /// `SetComputeUnitPrice(p)`.
 pub fn cu_price(p: u64) -> Instruction {
     let mut data = vec![3u8];
     data.extend_from_slice(&p.to_le_bytes());
-    Instruction { program_id: COMPUTE_BUDGET, accounts: vec![], data }
+    Instruction {
+        program_id: COMPUTE_BUDGET,
+        accounts: vec![],
+        data,
+    }
 }
 
 /// `ix` with its last four data bytes set to `slippage | fee`.

@@ -215,7 +215,9 @@ impl<L: Ledger> Inner<L> {
                 Ok(json(StatusCode::OK, &self.quote(&q, ctx)?))
             }
             (Endpoint::SwapInstructions, &Method::POST) => self.swap_instructions(req.body(), ctx),
-            (_, m) => Err(Problem::MethodNotAllowed(format!("{m} is not allowed on {path}"))),
+            (_, m) => Err(Problem::MethodNotAllowed(format!(
+                "{m} is not allowed on {path}"
+            ))),
         }
     }
 
@@ -311,8 +313,7 @@ impl<L: Ledger> Inner<L> {
         body_bytes: &[u8],
         ctx: &RequestContext,
     ) -> Result<Response<SimBody>, Problem> {
-        let req: SwapRequest =
-            serde_json::from_slice(body_bytes).map_err(|e| Problem::body(&e))?;
+        let req: SwapRequest = serde_json::from_slice(body_bytes).map_err(|e| Problem::body(&e))?;
         let user = key("userPublicKey", &req.user_public_key)?;
         for (name, v) in [
             ("feeAccount", req.fee_account.as_ref()),
@@ -375,10 +376,13 @@ impl<L: Ledger> Inner<L> {
                 Some(self.cfg.auto_price_micro_lamports),
             ),
             (None, Some(PrioritizationFee::Lamports(l))) => (Priority::Lamports(*l), None),
-            (None, Some(PrioritizationFee::Level {
-                priority_level_with_max_lamports: l,
-                ..
-            })) => {
+            (
+                None,
+                Some(PrioritizationFee::Level {
+                    priority_level_with_max_lamports: l,
+                    ..
+                }),
+            ) => {
                 let price = plan::level_price(&l.priority_level).ok_or_else(|| {
                     Problem::BadRequest(format!(
                         "prioritizationFeeLamports: unknown priorityLevel {:?} (medium, high, veryHigh)",
@@ -461,4 +465,3 @@ impl<L: Ledger> Inner<L> {
         Ok(json(StatusCode::OK, &response))
     }
 }
-

@@ -19,8 +19,8 @@ use tokio::time::Instant;
 
 pub use config::JupiterConfig;
 use wire::{
-    BlockhashWithMetadata, ErrorBody, PlatformFee, PrioritizationFee, QuoteResponse,
-    RoutePlanStep, SwapInfo, SwapInstructionsResponse, SwapMode, SwapRequest, SwapResponse,
+    BlockhashWithMetadata, ErrorBody, PlatformFee, PrioritizationFee, QuoteResponse, RoutePlanStep,
+    SwapInfo, SwapInstructionsResponse, SwapMode, SwapRequest, SwapResponse,
 };
 
 use super::endpoint;
@@ -233,7 +233,9 @@ impl<L: Ledger> Inner<L> {
                 self.record(ctx, &b, true);
                 Ok(json(StatusCode::OK, &resp))
             }
-            (_, m) => Err(Problem::MethodNotAllowed(format!("{m} is not allowed on {path}"))),
+            (_, m) => Err(Problem::MethodNotAllowed(format!(
+                "{m} is not allowed on {path}"
+            ))),
         }
     }
 
@@ -332,7 +334,11 @@ impl<L: Ledger> Inner<L> {
                 bps: Some(10_000),
             }],
             context_slot: Some(slot),
-            time_taken: Some(started.saturating_duration_since(ctx.received).as_secs_f64()),
+            time_taken: Some(
+                started
+                    .saturating_duration_since(ctx.received)
+                    .as_secs_f64(),
+            ),
         };
         self.knobs.state.quotes.push(ServedQuote {
             request: ctx.request_id,
@@ -357,8 +363,14 @@ impl<L: Ledger> Inner<L> {
         let payer = opt_key("payer", req.payer.as_ref())?;
         opt_key("feeAccount", req.fee_account.as_ref())?;
         opt_key("trackingAccount", req.tracking_account.as_ref())?;
-        opt_key("destinationTokenAccount", req.destination_token_account.as_ref())?;
-        opt_key("nativeDestinationAccount", req.native_destination_account.as_ref())?;
+        opt_key(
+            "destinationTokenAccount",
+            req.destination_token_account.as_ref(),
+        )?;
+        opt_key(
+            "nativeDestinationAccount",
+            req.native_destination_account.as_ref(),
+        )?;
         let quote = &req.quote_response;
         if quote.swap_mode == SwapMode::ExactOut {
             return Err(Problem::BadRequest(
@@ -482,8 +494,8 @@ impl<L: Ledger> Inner<L> {
             )
         } else {
             let tables = self.ledger.lookup_tables();
-            let t = tx::unsigned_v0(&payer, &ixs, &tables, b.blockhash.blockhash)
-                .map_err(internal)?;
+            let t =
+                tx::unsigned_v0(&payer, &ixs, &tables, b.blockhash.blockhash).map_err(internal)?;
             let used: BTreeMap<String, Vec<String>> = t
                 .message
                 .address_table_lookups()

@@ -122,12 +122,16 @@ impl UltraConfig {
             return Err(bad("order_ttl_ms must be at least 1".into()));
         }
         if self.max_orders == 0 || self.journal_capacity == 0 {
-            return Err(bad("max_orders and journal_capacity must be at least 1".into()));
+            return Err(bad(
+                "max_orders and journal_capacity must be at least 1".into()
+            ));
         }
         if let Some(c) = self.error_code
             && !(1..=3).contains(&c)
         {
-            return Err(bad(format!("error_code = {c}: Ultra's error codes are 1, 2 and 3")));
+            return Err(bad(format!(
+                "error_code = {c}: Ultra's error codes are 1, 2 and 3"
+            )));
         }
         if self.routers.is_empty() {
             return Err(bad("routers: at least one is needed".into()));

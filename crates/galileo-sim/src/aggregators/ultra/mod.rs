@@ -52,7 +52,8 @@ enum Endpoint {
     Execute,
 }
 
-const ENDPOINTS: [(&str, Endpoint); 2] = [("/order", Endpoint::Order), ("/execute", Endpoint::Execute)];
+const ENDPOINTS: [(&str, Endpoint); 2] =
+    [("/order", Endpoint::Order), ("/execute", Endpoint::Execute)];
 
 /// The Ultra simulator. Cheap to clone; clones serve the same orders.
 #[derive(Debug)]
@@ -305,13 +306,17 @@ impl<L: Ledger> Inner<L> {
                     ExecuteAnswer::Error(e) => json(status, &e),
                 })
             }
-            (_, m) => Err(Problem::MethodNotAllowed(format!("{m} is not allowed on {path}"))),
+            (_, m) => Err(Problem::MethodNotAllowed(format!(
+                "{m} is not allowed on {path}"
+            ))),
         }
     }
 
     /// The routers a request allows, in configuration order.
     fn routers(&self, q: &Query) -> Result<Vec<&RouterConfig>, Problem> {
-        let check = |list: Option<Vec<String>>, name: &str| -> Result<Option<Vec<String>>, Problem> {
+        let check = |list: Option<Vec<String>>,
+                     name: &str|
+         -> Result<Option<Vec<String>>, Problem> {
             let Some(list) = list else { return Ok(None) };
             let list: Vec<String> = list.iter().map(|r| r.to_ascii_lowercase()).collect();
             for r in &list {
@@ -432,7 +437,9 @@ impl<L: Ledger> Inner<L> {
         let id = request_id(n);
 
         let mut signatures = 1u64;
-        let mut prioritization = priority_fee.unwrap_or(0).saturating_add(jito_tip.unwrap_or(0));
+        let mut prioritization = priority_fee
+            .unwrap_or(0)
+            .saturating_add(jito_tip.unwrap_or(0));
         let mut rent = 0;
         let mut message = None;
         let transaction = match (taker, error_code) {
@@ -643,11 +650,7 @@ impl<L: Ledger> Inner<L> {
         if tx.signatures.iter().any(|s| *s == Signature::default()) {
             return (
                 StatusCode::OK,
-                ExecuteAnswer::Done(failed(
-                    -1003,
-                    "Transaction not fully signed",
-                    None,
-                )),
+                ExecuteAnswer::Done(failed(-1003, "Transaction not fully signed", None)),
                 None,
             );
         }
@@ -683,11 +686,7 @@ impl<L: Ledger> Inner<L> {
                                 .collect(),
                         ),
                     },
-                    Some(f) => failed(
-                        f.custom_code.map_or(-1000, i64::from),
-                        f.message,
-                        None,
-                    ),
+                    Some(f) => failed(f.custom_code.map_or(-1000, i64::from), f.message, None),
                 };
                 r.signature = Some(signature.to_string());
                 r.slot = Some(slot.to_string());

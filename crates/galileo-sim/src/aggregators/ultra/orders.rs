@@ -105,7 +105,10 @@ mod tests {
         let mut book = OrderBook::new(Duration::from_secs(10), 10);
         assert!(book.insert("a".into(), order(), t0));
         assert!(!book.insert("a".into(), order(), t0));
-        assert!(book.get_mut("a", t0 + Duration::from_millis(9_999)).is_some());
+        assert!(
+            book.get_mut("a", t0 + Duration::from_millis(9_999))
+                .is_some()
+        );
         assert!(book.get_mut("a", t0 + Duration::from_secs(10)).is_none());
         assert_eq!(book.len(), 0);
     }

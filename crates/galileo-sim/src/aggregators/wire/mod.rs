@@ -149,7 +149,16 @@ mod tests {
 
     #[test]
     fn amounts_are_digit_strings_only() {
-        for bad in ["", "-1", "+1", "1.0", " 1", "1e3", "18446744073709551616", "0x10"] {
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            "1.0",
+            " 1",
+            "1e3",
+            "18446744073709551616",
+            "0x10",
+        ] {
             assert_eq!(parse_u64(bad), None, "{bad:?}");
         }
         assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));

@@ -42,18 +42,16 @@ pub fn decode_component(raw: &str) -> String {
                 out.push(b' ');
                 i += 1;
             }
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h << 4 | l);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h << 4 | l);
+                    i += 3;
                 }
-            }
+                _ => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
             b => {
                 out.push(b);
                 i += 1;
@@ -212,9 +210,19 @@ mod tests {
         let q = Query::parse(Some(
             "a=-1&b=70000&c=yes&d=So11111111111111111111111111111111111111112&e=notakey",
         ));
-        assert!(q.u64("a").unwrap_err().to_string().contains("query parameter a"));
+        assert!(
+            q.u64("a")
+                .unwrap_err()
+                .to_string()
+                .contains("query parameter a")
+        );
         assert!(q.opt_u16("b").unwrap_err().reason.contains("65535"));
-        assert!(q.opt_bool("c").unwrap_err().reason.contains("true or false"));
+        assert!(
+            q.opt_bool("c")
+                .unwrap_err()
+                .reason
+                .contains("true or false")
+        );
         assert!(q.pubkey("d").is_ok());
         assert!(q.pubkey("e").unwrap_err().reason.contains("base58"));
         assert_eq!(q.pubkey("zz").unwrap_err().reason, "is required");

@@ -128,7 +128,13 @@ mod tests {
             addresses: vec![pooled],
         };
         let hash = Hash::new_from_array([7; 32]);
-        let tx = unsigned_v0(&user, &[ix(user, pooled)], &[table.clone()], hash).unwrap();
+        let tx = unsigned_v0(
+            &user,
+            &[ix(user, pooled)],
+            std::slice::from_ref(&table),
+            hash,
+        )
+        .unwrap();
         assert_eq!(tx.signatures, vec![Signature::default()]);
         assert_eq!(tx.message.static_account_keys()[0], user);
         let lookups = tx.message.address_table_lookups().unwrap();
