@@ -131,13 +131,14 @@ async fn quotes_have_the_spec_types_and_the_markets_best_price() {
 async fn venue_filters_route_like_the_market_and_the_default_slippage_is_50() {
     let (svc, market, _, epoch) = jupiter();
     let at = epoch + std::time::Duration::from_secs(3);
-    let m = market.read();
-    let (sol, usdc) = (m.mint(WSOL).unwrap(), m.mint(USDC).unwrap());
-    let unfiltered = m
-        .best_quote(sol, usdc, 5_000_000_000, at, |_, _| true)
-        .unwrap();
-    let winner = m.venue_info(unfiltered.venue).name().to_owned();
-    drop(m);
+    let (sol, usdc, winner) = {
+        let m = market.read();
+        let (sol, usdc) = (m.mint(WSOL).unwrap(), m.mint(USDC).unwrap());
+        let unfiltered = m
+            .best_quote(sol, usdc, 5_000_000_000, at, |_, _| true)
+            .unwrap();
+        (sol, usdc, m.venue_info(unfiltered.venue).name().to_owned())
+    };
     let exclude = winner.replace(' ', "+");
     let (status, v) = call(
         &svc,
@@ -153,8 +154,8 @@ async fn venue_filters_route_like_the_market_and_the_default_slippage_is_50() {
     .await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let q = check_quote_shape(&v);
-    let m = market.read();
-    let expect = m
+    let expect = market
+        .read()
         .best_quote(sol, usdc, 5_000_000_000, at, |_, venue| {
             venue.name() != winner
         })
@@ -181,9 +182,11 @@ async fn venue_filters_route_like_the_market_and_the_default_slippage_is_50() {
     )
     .await;
     assert_eq!(v["routePlan"][0]["swapInfo"]["label"], "Meteora DLMM");
-    let only = m
-        .quote(m.venue("Meteora DLMM").unwrap(), sol, usdc, 1_000_000, at)
-        .unwrap();
+    let only = {
+        let m = market.read();
+        m.quote(m.venue("Meteora DLMM").unwrap(), sol, usdc, 1_000_000, at)
+            .unwrap()
+    };
     assert_eq!(amount(&v, "outAmount"), only.out_amount);
 
     // A platform fee comes off the output and is reported.
@@ -199,7 +202,8 @@ async fn venue_filters_route_like_the_market_and_the_default_slippage_is_50() {
         ctx("127.0.0.2", at, 3),
     )
     .await;
-    let best = m
+    let best = market
+        .read()
         .best_quote(sol, usdc, 1_000_000_000, at, |_, _| true)
         .unwrap();
     let fee = best.out_amount * 20 / 10_000;
@@ -339,18 +343,18 @@ async fn bad_requests_get_400_with_jupiters_error_shape() {
         assert!(v["error"].as_str().unwrap().contains(needle), "{path}: {v}");
     }
     // The market agrees on the depth limit.
-    let m = market.read();
-    let err = m
-        .best_quote(
+    let err = {
+        let m = market.read();
+        m.best_quote(
             m.mint(WSOL).unwrap(),
             m.mint(USDC).unwrap(),
             max + 1,
             epoch,
             |_, _| true,
         )
-        .unwrap_err();
+        .unwrap_err()
+    };
     assert_eq!(err, QuoteError::ExceedsDepth { max_in_amount: max });
-    drop(m);
     let (s, v) = call(
         &svc,
         post("/swap/v1/quote", &json!({})),
