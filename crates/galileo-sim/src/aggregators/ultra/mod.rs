@@ -555,7 +555,7 @@ impl<L: Ledger> Inner<L> {
                 slippage_bps: slippage,
                 venue: priced.venue,
                 pool: quote.pool,
-                context_slot: 0,
+                context_slot: self.ledger.slot(now),
             },
             request_id: id,
             taker,
