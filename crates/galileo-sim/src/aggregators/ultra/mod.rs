@@ -186,9 +186,14 @@ impl<L: Ledger> Service for UltraService<L> {
     }
 
     async fn handle(&self, req: Request<Bytes>, ctx: RequestContext) -> Response<SimBody> {
-        let started = Instant::now();
+        // The only clock reads: the handler's start (for totalTime) and the wall clock (for
+        // expireAt); the rest works from these and the request's arrival.
+        let clocks = Clocks {
+            started: Instant::now(),
+            wall: SystemTime::now(),
+        };
         self.inner
-            .respond(&req, &ctx, started)
+            .respond(&req, &ctx, clocks)
             .unwrap_or_else(|p| render(&p, None))
     }
 
@@ -267,6 +272,13 @@ fn request_id(n: u64) -> String {
     )
 }
 
+/// When the handler started and the wall-clock time then.
+#[derive(Clone, Copy, Debug)]
+struct Clocks {
+    started: Instant,
+    wall: SystemTime,
+}
+
 /// The display message of an injected `errorCode`.
 fn error_message(code: u8) -> &'static str {
     match code {
@@ -288,7 +300,7 @@ impl<L: Ledger> Inner<L> {
         &self,
         req: &Request<Bytes>,
         ctx: &RequestContext,
-        started: Instant,
+        clocks: Clocks,
     ) -> Result<Response<SimBody>, Problem> {
         self.cfg.api_keys.authorize(req)?;
         let path = req.uri().path();
@@ -297,7 +309,7 @@ impl<L: Ledger> Inner<L> {
         match (ep, req.method()) {
             (Endpoint::Order, &Method::GET) => {
                 let q = Query::parse(req.uri().query());
-                Ok(json(StatusCode::OK, &self.order(&q, ctx, started)?))
+                Ok(json(StatusCode::OK, &self.order(&q, ctx, clocks)?))
             }
             (Endpoint::Execute, &Method::POST) => {
                 let (status, answer) = self.execute(req.body(), ctx);
@@ -345,7 +357,7 @@ impl<L: Ledger> Inner<L> {
         &self,
         q: &Query,
         ctx: &RequestContext,
-        started: Instant,
+        clocks: Clocks,
     ) -> Result<OrderResponse, Problem> {
         let input = q.pubkey("inputMint")?;
         let output = q.pubkey("outputMint")?;
@@ -492,7 +504,8 @@ impl<L: Ledger> Inner<L> {
             },
             now,
         );
-        let expire_at = SystemTime::now()
+        let expire_at = clocks
+            .wall
             .checked_add(Duration::from_millis(self.cfg.order_ttl_ms))
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map(|d| d.as_millis().to_string());
@@ -535,7 +548,7 @@ impl<L: Ledger> Inner<L> {
             transaction,
             gasless: false,
             request_id: id.clone(),
-            total_time: u64::try_from(started.saturating_duration_since(now).as_millis())
+            total_time: u64::try_from(clocks.started.saturating_duration_since(now).as_millis())
                 .unwrap_or(u64::MAX),
             taker: taker.map(|t| t.to_string()),
             expire_at,
