@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod aggregators;
 pub mod app;
 pub mod chain;
 pub mod config;
