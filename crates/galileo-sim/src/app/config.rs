@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::aggregators::{DflowConfig, JupiterConfig, UltraConfig};
 use crate::chain::ChainConfig;
 use crate::config::ServiceConfig;
 use crate::error::SimError;
@@ -43,6 +44,12 @@ pub struct SimConfig {
     pub jito: JitoConfig,
     /// The Titan WebSocket service.
     pub titan: TitanConfig,
+    /// Jupiter's swap API.
+    pub jupiter: JupiterConfig,
+    /// Jupiter Ultra.
+    pub ultra: UltraConfig,
+    /// DFlow.
+    pub dflow: DflowConfig,
 }
 
 /// The services to run: a section present runs that service.
@@ -57,6 +64,12 @@ pub struct Services {
     pub jito: Option<ServiceConfig>,
     /// Titan's WebSocket API.
     pub titan: Option<ServiceConfig>,
+    /// Jupiter's swap API.
+    pub jupiter: Option<ServiceConfig>,
+    /// Jupiter Ultra.
+    pub ultra: Option<ServiceConfig>,
+    /// DFlow.
+    pub dflow: Option<ServiceConfig>,
 }
 
 impl SimConfig {
@@ -85,6 +98,9 @@ impl SimConfig {
                 solana_staked: None,
                 jito: Some(ServiceConfig::default()),
                 titan: Some(ServiceConfig::default()),
+                jupiter: Some(ServiceConfig::default()),
+                ultra: Some(ServiceConfig::default()),
+                dflow: Some(ServiceConfig::default()),
             },
             ..SimConfig::default()
         }

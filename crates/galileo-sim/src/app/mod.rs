@@ -10,6 +10,9 @@ pub use state::{Endpoint, write_state};
 
 use tokio::time::Instant;
 
+use crate::aggregators::{
+    DflowKnobs, DflowService, JupiterKnobs, JupiterService, UltraKnobs, UltraService,
+};
 use crate::error::SimError;
 use crate::jito::JitoBlockEngine;
 use crate::sandbox::Sandbox;
@@ -23,6 +26,9 @@ pub struct App {
     world: World,
     sandbox: Sandbox,
     titan: Option<TitanHandle>,
+    jupiter: Option<JupiterKnobs>,
+    ultra: Option<UltraKnobs>,
+    dflow: Option<DflowKnobs>,
 }
 
 impl App {
@@ -51,11 +57,36 @@ impl App {
             titan = Some(svc.handle());
             builder = builder.service(svc, sc.clone());
         }
+        let (mut jupiter, mut ultra, mut dflow) = (None, None, None);
+        if let Some(sc) = &services.jupiter {
+            let svc = JupiterService::new(
+                config.jupiter.clone(),
+                world.market().clone(),
+                world.ledger(),
+            )?;
+            jupiter = Some(svc.knobs());
+            builder = builder.service(svc, sc.clone());
+        }
+        if let Some(sc) = &services.ultra {
+            let svc =
+                UltraService::new(config.ultra.clone(), world.market().clone(), world.ledger())?;
+            ultra = Some(svc.knobs());
+            builder = builder.service(svc, sc.clone());
+        }
+        if let Some(sc) = &services.dflow {
+            let svc =
+                DflowService::new(config.dflow.clone(), world.market().clone(), world.ledger())?;
+            dflow = Some(svc.knobs());
+            builder = builder.service(svc, sc.clone());
+        }
         let sandbox = builder.start()?;
         Ok(App {
             world,
             sandbox,
             titan,
+            jupiter,
+            ultra,
+            dflow,
         })
     }
 
@@ -72,6 +103,21 @@ impl App {
     /// Titan's record and knobs, when it runs.
     pub fn titan(&self) -> Option<&TitanHandle> {
         self.titan.as_ref()
+    }
+
+    /// Jupiter's switches and record, when it runs.
+    pub fn jupiter(&self) -> Option<&JupiterKnobs> {
+        self.jupiter.as_ref()
+    }
+
+    /// Ultra's switches and record, when it runs.
+    pub fn ultra(&self) -> Option<&UltraKnobs> {
+        self.ultra.as_ref()
+    }
+
+    /// DFlow's switches and record, when it runs.
+    pub fn dflow(&self) -> Option<&DflowKnobs> {
+        self.dflow.as_ref()
     }
 
     /// Where each service listens.

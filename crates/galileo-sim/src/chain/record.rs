@@ -28,6 +28,8 @@ pub enum Via {
     },
     /// Jito's `sendTransaction` (not bundle-only).
     JitoTransaction,
+    /// An aggregator's execute endpoint (Ultra's `/execute`).
+    Aggregator,
     /// Submitted by code, not by a service.
     Direct,
 }
