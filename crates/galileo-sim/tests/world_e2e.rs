@@ -298,3 +298,30 @@ fn the_config_file_names_its_mistakes() {
     assert!(cfg.services.jito.is_some() && cfg.services.solana.is_none());
     assert_eq!(cfg.jito.tip_payer_limit.map(|b| b.burst), Some(5));
 }
+
+#[test]
+fn the_documented_file_parses_and_builds_its_world() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/sim.md")).unwrap();
+    let start = doc
+        .find("The file (every section optional")
+        .expect("the section");
+    let block = doc[start..].split("```toml\n").nth(1).unwrap();
+    let toml = block.split("```").next().unwrap();
+    let cfg = SimConfig::parse(toml, "docs/sim.md").unwrap();
+    assert_eq!(cfg.seed, Some(7));
+    let s = &cfg.services;
+    for (name, on) in [
+        ("solana", s.solana.is_some()),
+        ("solana_staked", s.solana_staked.is_some()),
+        ("jito", s.jito.is_some()),
+        ("titan", s.titan.is_some()),
+        ("jupiter", s.jupiter.is_some()),
+        ("ultra", s.ultra.is_some()),
+        ("dflow", s.dflow.is_some()),
+    ] {
+        assert!(on, "{name} is enabled in the example");
+    }
+    let world = galileo_sim::world::World::new(cfg.world(), Instant::now()).unwrap();
+    assert_eq!(world.users().len(), 8);
+}
