@@ -282,7 +282,7 @@ fn the_fixture_and_the_spec_examples_go_through_the_wire_types() {
     assert!(q.route_plan.is_none() && q.context_slot.is_none());
 
     // The spec's examples (§3.2, §4.2).
-    let spec = std::fs::read_to_string(format!("{FIXTURES}/../spec/dflow.md")).unwrap();
+    let spec = std::fs::read_to_string(format!("{FIXTURES}/spec/dflow.md")).unwrap();
     let blocks: Vec<&str> = spec
         .split("```json\n")
         .skip(1)

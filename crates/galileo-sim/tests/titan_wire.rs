@@ -10,10 +10,7 @@ use galileo_sim::titan::{Compression, decode_request, encode};
 use proptest::prelude::*;
 use solana_pubkey::Pubkey;
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/titan"
-);
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/titan");
 
 /// The fixtures' JSON rendering of MessagePack, back to MessagePack values:
 /// `{"type":"bytes","base64":…}` is a `bin`.
