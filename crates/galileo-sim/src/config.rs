@@ -167,6 +167,19 @@ impl Default for FaultsConfig {
     }
 }
 
+impl BucketConfig {
+    /// Checks the rate and the burst; `key` names the setting in the error.
+    pub fn validate(&self, service: &str, key: &str) -> Result<(), SimError> {
+        if !(self.rate.is_finite() && self.rate >= 1e-6) || self.burst == 0 {
+            return Err(SimError::config(
+                service,
+                format!("{key}: rate must be at least 0.000001 per second and burst at least 1"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl ServiceConfig {
     /// Checks what serde cannot.
     pub fn validate(&self, service: &str) -> Result<(), SimError> {
@@ -176,12 +189,8 @@ impl ServiceConfig {
             ("per_key", self.limits.per_key),
             ("global", self.limits.global),
         ] {
-            if let Some(b) = b
-                && (!(b.rate.is_finite() && b.rate >= 1e-6) || b.burst == 0)
-            {
-                return bad(format!(
-                    "limits.{name}: rate must be at least 0.000001 per second and burst at least 1"
-                ));
+            if let Some(b) = b {
+                b.validate(service, &format!("limits.{name}"))?;
             }
         }
         if self.limits.max_concurrent == Some(0) {

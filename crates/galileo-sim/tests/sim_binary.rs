@@ -24,11 +24,13 @@ impl Drop for Running {
     }
 }
 
-fn start(args: &[&str]) -> (Running, String) {
+/// Starts the binary; its stderr goes to `log` (a pipe nobody reads could fill and block it).
+fn start(args: &[&str], log: &std::path::Path) -> (Running, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_galileo-sim"))
         .args(args)
+        .env_remove("RUST_LOG")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -37,8 +39,7 @@ fn start(args: &[&str]) -> (Running, String) {
     BufReader::new(stdout).read_line(&mut line).unwrap();
     if line.is_empty() {
         let status = running.0.wait().unwrap();
-        let mut err = String::new();
-        std::io::Read::read_to_string(running.0.stderr.as_mut().unwrap(), &mut err).unwrap();
+        let err = std::fs::read_to_string(log).unwrap_or_default();
         panic!("galileo-sim exited ({status}) before printing its endpoints: {err}");
     }
     (running, line)
@@ -61,14 +62,20 @@ fn the_binary_serves_its_config_and_writes_its_state() {
     )
     .unwrap();
     let state = dir.path().join("state");
-    let (_child, line) = start(&[
-        "--config",
-        config.to_str().unwrap(),
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--print",
-        "json",
-    ]);
+    // A state dir reused from a run with more users.
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("user-5.json"), "[1,2,3]").unwrap();
+    let (_child, line) = start(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--print",
+            "json",
+        ],
+        &dir.path().join("stderr.log"),
+    );
     let endpoints: Vec<Endpoint> = serde_json::from_str(&line).unwrap();
     let names: Vec<&str> = endpoints.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, ["solana", "jito"]);
@@ -82,6 +89,10 @@ fn the_binary_serves_its_config_and_writes_its_state() {
         std::fs::read_to_string(state.join("ca.pem"))
             .unwrap()
             .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+    assert!(
+        !state.join("user-5.json").exists(),
+        "an earlier run's keypair is gone"
     );
     let users: Vec<String> =
         serde_json::from_slice(&std::fs::read(state.join("users.json")).unwrap()).unwrap();

@@ -297,6 +297,36 @@ fn the_config_file_names_its_mistakes() {
     assert_eq!(cfg.seed, Some(9));
     assert!(cfg.services.jito.is_some() && cfg.services.solana.is_none());
     assert_eq!(cfg.jito.tip_payer_limit.map(|b| b.burst), Some(5));
+
+    // A [chain] section without venues: the chain's venues are exactly the market's.
+    let cfg = SimConfig::parse(
+        "[chain.users]\ncount = 2\n[jito.auth]\nuuids = [\"uuid-secret-1\"]\n",
+        "sim.toml",
+    )
+    .unwrap();
+    let (market, chain) = cfg.world().resolve().unwrap();
+    let names = |v: Vec<&String>| v.into_iter().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        names(chain.venues.iter().map(|v| &v.name).collect()),
+        names(market.venues.iter().map(|v| &v.name).collect())
+    );
+    assert!(
+        !format!("{cfg:?}").contains("uuid-secret-1"),
+        "uuids stay out of Debug"
+    );
+    // Impossible paces are refused when the app starts.
+    let mut bad = SimConfig::default();
+    bad.jito.tip_payer_limit = Some(BucketConfig {
+        rate: 1.0,
+        burst: 0,
+    });
+    assert!(
+        bad.jito
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("tip_payer_limit")
+    );
 }
 
 #[test]

@@ -46,6 +46,7 @@ impl App {
                 SolanaRpc::new(world.chain().clone(), config.solana.clone()).named("solana_staked");
             builder = builder.service(svc, sc.clone());
         }
+        config.jito.validate()?;
         if let Some(sc) = &services.jito {
             let svc = JitoBlockEngine::new(world.chain().clone(), config.jito.clone());
             builder = builder.service(svc, sc.clone());

@@ -34,7 +34,7 @@ impl Endpoint {
 /// Writes into `dir` (created if missing): `endpoints.json`, `ca.pem` (trust it for the TLS
 /// services), `users.json` (the users' public keys) and `user-<i>.json` per user, a keypair
 /// in the Solana CLI's format (readable by `solana-keygen` and `read_keypair_file`), mode
-/// 0600. Secrets only ever go to those files.
+/// 0600 (older `user-*.json` files are removed first). Secrets only ever go to those files.
 pub fn write_state(dir: &Path, endpoints: &[Endpoint], ca: &Ca, world: &World) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("endpoints.json"), pretty(endpoints))?;
@@ -42,6 +42,14 @@ pub fn write_state(dir: &Path, endpoints: &[Endpoint], ca: &Ca, world: &World) -
     let users = world.users();
     let pubkeys: Vec<String> = users.iter().map(|k| k.pubkey().to_string()).collect();
     std::fs::write(dir.join("users.json"), pretty(&pubkeys))?;
+    // Keypairs of an earlier run with more users must not outlive it.
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("user-") && name.ends_with(".json") {
+            std::fs::remove_file(dir.join(&*name))?;
+        }
+    }
     for (i, k) in users.iter().enumerate() {
         let bytes: Vec<u8> = k.to_bytes().to_vec();
         write_private(&dir.join(format!("user-{i}.json")), &pretty(&bytes))?;

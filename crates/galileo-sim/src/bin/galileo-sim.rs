@@ -74,6 +74,8 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
+        // Listen for signals before telling anyone we are up.
+        let stop = shutdown_signal()?;
         let app = App::start(config)?;
         let endpoints = app.endpoints();
         if let Some(dir) = &args.state_dir {
@@ -94,24 +96,30 @@ fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             stdout.write_all(out.as_bytes())?;
             stdout.flush()?;
         }
-        shutdown_signal().await;
+        stop.await;
         app.shutdown().await;
         Ok(())
     })
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM; the handlers are installed when this returns.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }

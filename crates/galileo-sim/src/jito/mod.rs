@@ -42,7 +42,7 @@ use tracing::debug;
 
 use crate::chain::{BundleRejection, Chain, Commitment, Origin, SharedChain, SubmitOutcome, Via};
 use crate::config::BucketConfig;
-use crate::limits::TokenBucket;
+use crate::limits::{TokenBucket, retry_after};
 use crate::service::{RequestContext, Service, SimBody};
 use crate::solana::encoding::{BinaryEncoding, decode_transaction};
 use crate::solana::jsonrpc::{self, Body, Call, Params, RpcError, RpcResponse};
@@ -58,8 +58,8 @@ pub const NO_TIP_ACCOUNT: &str =
 /// Most bundle ids per status request.
 pub const MAX_STATUS_IDS: usize = 5;
 
-/// Who may use the block engine.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Who may use the block engine. `Debug` shows how many uuids, never them.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct JitoAuthConfig {
     /// Refuse requests without a known uuid (the public engine does not).
@@ -90,6 +90,31 @@ pub struct JitoConfig {
     /// tip account): a bundle whose payer has no token left gets `429` with `Retry-After`,
     /// whatever IP or uuid sent it. `None`: no such limit.
     pub tip_payer_limit: Option<BucketConfig>,
+}
+
+impl std::fmt::Debug for JitoAuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JitoAuthConfig")
+            .field("required", &self.required)
+            .field("uuids", &format_args!("[{} redacted]", self.uuids.len()))
+            .finish()
+    }
+}
+
+impl JitoConfig {
+    /// Checks what serde cannot.
+    pub fn validate(&self) -> Result<(), crate::SimError> {
+        if let Some(b) = &self.tip_payer_limit {
+            b.validate("jito", "tip_payer_limit")?;
+        }
+        if self.max_bundle_transactions == 0 {
+            return Err(crate::SimError::config(
+                "jito",
+                "max_bundle_transactions must be at least 1",
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for JitoConfig {
@@ -300,9 +325,12 @@ impl JitoBlockEngine {
                     }
                     Err(Refusal(status, e, wait)) => {
                         let mut resp = error_response(status, id, e);
-                        if let Some(secs) = wait.map(|w| w.as_secs_f64().ceil().max(1.0) as u64) {
-                            resp.headers_mut()
-                                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+                        let mode = ctx.controls.limits().retry_after;
+                        if let Some(v) = wait
+                            .and_then(|w| retry_after(mode, w, std::time::SystemTime::now()))
+                            .and_then(|v| HeaderValue::from_str(&v).ok())
+                        {
+                            resp.headers_mut().insert(header::RETRY_AFTER, v);
                         }
                         resp
                     }
@@ -514,7 +542,10 @@ impl JitoBlockEngine {
             .resolve(&tx)
             .map_err(|e| RpcError::invalid_params(format!("invalid transaction: {e}")))?;
         let tips = chain.tip_accounts();
-        if resolved.writable_keys().any(|k| tips.contains(k)) {
+        // Only a transaction its payer really signed counts against the payer.
+        if resolved.writable_keys().any(|k| tips.contains(k))
+            && Chain::verify_signatures(&tx).is_ok()
+        {
             let payer = tx.message.static_account_keys().first().copied();
             self.pace_tip_payers(payer.into_iter().collect(), now)?;
         }
