@@ -5,11 +5,11 @@
 mod chain_support;
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Arc;
 
 use chain_support::*;
 use galileo_sim::chain::{Via, associated_token_address};
 use galileo_sim::solana::{SolanaRpc, SolanaRpcConfig};
+use galileo_sim::{Sandbox, ServiceConfig};
 use solana_client::client_error::ClientErrorKind;
 use solana_client::nonblocking::rpc_client::RpcClient;
 use solana_client::rpc_config::CommitmentConfig;
@@ -21,11 +21,14 @@ use solana_signer::Signer;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_transfer_sent_through_rpc_client_lands_and_moves_balances() {
     let (chain, _) = shared();
-    let svc = Arc::new(SolanaRpc::new(chain.clone(), SolanaRpcConfig::default()));
-    let ip = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1));
-    let addr = serve(svc, ip).await;
-    let client =
-        RpcClient::new_with_commitment(format!("http://{addr}"), CommitmentConfig::confirmed());
+    let svc = SolanaRpc::new(chain.clone(), SolanaRpcConfig::default());
+    let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let sandbox = Sandbox::builder()
+        .service(svc, ServiceConfig::default())
+        .start()
+        .unwrap();
+    let url = sandbox.service("solana").unwrap().url();
+    let client = RpcClient::new_with_commitment(url, CommitmentConfig::confirmed());
 
     let version = client.get_version().await.unwrap();
     assert_eq!(version.solana_core, "3.1.14");

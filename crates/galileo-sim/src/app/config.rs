@@ -74,26 +74,11 @@ pub struct Services {
 
 impl SimConfig {
     /// Parses a TOML document; errors name the line and the key.
-    ///
-    /// A `[chain]` section without `venues` gets none of `ChainConfig`'s default venues: the
-    /// world gives the chain the market's (see [`WorldConfig`]).
     pub fn parse(text: &str, origin: &str) -> Result<SimConfig, SimError> {
-        let error = |e: toml::de::Error| SimError::ConfigFile {
+        toml::from_str(text).map_err(|e| SimError::ConfigFile {
             path: origin.to_owned(),
             reason: e.to_string(),
-        };
-        let mut config: SimConfig = toml::from_str(text).map_err(error)?;
-        let raw: toml::Table = text.parse().map_err(error)?;
-        let lists_venues = raw
-            .get("chain")
-            .and_then(|c| c.as_table())
-            .is_some_and(|c| c.contains_key("venues"));
-        if let Some(chain) = config.chain.as_mut()
-            && !lists_venues
-        {
-            chain.venues.clear();
-        }
-        Ok(config)
+        })
     }
 
     /// Reads and parses `path`.

@@ -44,7 +44,10 @@ pub struct ChainConfig {
     pub finalized_depth: u64,
     /// The SPL mints.
     pub mints: Vec<MintConfig>,
-    /// The venues: each holds one pool token account per mint.
+    /// The venues: each holds one pool token account per mint. A file that omits the key has
+    /// none (the defaults are for code that builds a chain alone; in a world the chain gets
+    /// the market's venues).
+    #[serde(default)]
     pub venues: Vec<VenueConfig>,
     /// The sandbox's user wallets.
     pub users: UsersConfig,

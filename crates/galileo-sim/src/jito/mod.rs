@@ -45,7 +45,7 @@ use crate::config::BucketConfig;
 use crate::limits::{TokenBucket, retry_after};
 use crate::service::{RequestContext, Service, SimBody};
 use crate::solana::encoding::{BinaryEncoding, decode_transaction};
-use crate::solana::jsonrpc::{self, Body, Call, Params, RpcError, RpcResponse};
+use crate::solana::jsonrpc::{self, Body, Call, Params, RpcError, RpcResponse, error_response};
 use crate::solana::wire::{RpcContext, SendTransactionConfig, TransactionEncoding, WithContext};
 
 /// Code of ingress refusals (the real one is not documented).
@@ -683,11 +683,6 @@ fn inflight_failure(r: &BundleRejection) -> &'static str {
 
 /// JSON-RPC code of the block engine's rate-limit refusals (with HTTP `429`).
 pub const RATE_LIMITED_CODE: i64 = -32097;
-
-fn error_response(status: StatusCode, id: Value, e: RpcError) -> Response<SimBody> {
-    let v = serde_json::to_value(RpcResponse::<Value>::error(id, e)).expect("serializable");
-    crate::service::json(status, &v)
-}
 
 impl Service for JitoBlockEngine {
     fn name(&self) -> &'static str {

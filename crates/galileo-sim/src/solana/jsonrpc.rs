@@ -268,11 +268,12 @@ pub fn core_error(status: StatusCode, message: &str, rate_limited_code: i64) -> 
     } else {
         -32603
     };
-    let v = serde_json::to_value(RpcResponse::<Value>::error(
-        Value::Null,
-        RpcError::new(code, message),
-    ))
-    .expect("serializable");
+    error_response(status, Value::Null, RpcError::new(code, message))
+}
+
+/// One JSON-RPC error answering request `id`, with HTTP `status`.
+pub fn error_response(status: StatusCode, id: Value, e: RpcError) -> Response<SimBody> {
+    let v = serde_json::to_value(RpcResponse::<Value>::error(id, e)).expect("serializable");
     crate::service::json(status, &v)
 }
 

@@ -216,11 +216,7 @@ impl SolanaRpc {
         }
         let body = match Body::parse(req.body()) {
             Ok(b) => b,
-            Err(e) => {
-                let v = to_value(jsonrpc::RpcResponse::<Value>::error(Value::Null, e))
-                    .expect("serializable");
-                return jsonrpc::json_response(StatusCode::OK, Some(&v));
-            }
+            Err(e) => return jsonrpc::error_response(StatusCode::OK, Value::Null, e),
         };
         let out = jsonrpc::answer(body, |call| self.call(call, ctx));
         jsonrpc::json_response(StatusCode::OK, out.as_ref())

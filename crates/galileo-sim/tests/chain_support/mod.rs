@@ -2,7 +2,6 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -179,45 +178,4 @@ pub fn corrupt(tx: &VersionedTransaction) -> VersionedTransaction {
     bytes[0] ^= 0xff;
     tx.signatures[0] = bytes.into();
     tx
-}
-
-/// Serves `svc` over HTTP/1.1 on an ephemeral port of `ip`, calling `handle` with the TCP
-/// peer and the arrival time, as the server core does.
-pub async fn serve<S: Service>(svc: Arc<S>, ip: IpAddr) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut next_id = 0u64;
-        loop {
-            let Ok((stream, peer)) = listener.accept().await else {
-                return;
-            };
-            let svc = svc.clone();
-            next_id += 1;
-            let request_id = next_id;
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                        let svc = svc.clone();
-                        async move {
-                            let received = Instant::now();
-                            let (parts, body) = req.into_parts();
-                            let bytes = body.collect().await?.to_bytes();
-                            let ctx = RequestContext {
-                                received,
-                                request_id,
-                                ..RequestContext::for_peer(peer)
-                            };
-                            Ok::<_, hyper::Error>(
-                                svc.handle(Request::from_parts(parts, bytes), ctx).await,
-                            )
-                        }
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
 }
