@@ -123,6 +123,15 @@ pub enum QuoteError {
         what: String,
     },
 
+    /// The backend's guard gave up waiting for the call (`call_timeout_ms`).
+    #[error("{backend} did not answer within {after:?} (its breaker's call_timeout_ms)")]
+    Timeout {
+        /// The backend.
+        backend: String,
+        /// The timeout that passed.
+        after: Duration,
+    },
+
     /// Leasing an IP failed (the allocator closed, the IP is quarantined, ...).
     #[error("no source IP for {backend}: {source}")]
     Lease {
@@ -170,7 +179,9 @@ impl QuoteError {
     /// circuit breaker counts.
     pub fn is_provider_failure(&self) -> bool {
         match self {
-            QuoteError::Provider { .. } | QuoteError::Decode { .. } => true,
+            QuoteError::Provider { .. }
+            | QuoteError::Decode { .. }
+            | QuoteError::Timeout { .. } => true,
             QuoteError::Net { source, .. } => source.is_transient(),
             _ => false,
         }
@@ -214,6 +225,7 @@ impl QuoteError {
             QuoteError::Provider { .. } => "provider_error",
             QuoteError::Decode { .. } => "decode_error",
             QuoteError::Net { source, .. } if source.is_timeout() => "timeout",
+            QuoteError::Timeout { .. } => "timeout",
             QuoteError::Net { .. } => "network_error",
             QuoteError::BreakerOpen { .. } => "breaker_open",
             QuoteError::NoFreshQuote { .. } => "no_fresh_quote",

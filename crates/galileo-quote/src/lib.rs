@@ -20,3 +20,15 @@ mod source;
 
 pub use error::QuoteError;
 pub use source::{Leg, QuoteRequest, QuoteSource, Quoted};
+mod dispatch;
+mod guard;
+pub mod metrics;
+pub mod plan;
+mod schedule;
+
+pub use dispatch::{
+    BatchFailure, BatchInterval, BatchResult, BatchState, BatchTracker, DispatchConfig,
+    DoubleQuote, QuoteDispatcher, QuoteParallelism,
+};
+pub use guard::{GuardConfig, Guarded};
+pub use schedule::{QuoteBatchPlan, Schedule};
