@@ -308,3 +308,6 @@ pub(crate) fn effective_parallelism(
     let configured = configured.cap().unwrap_or(usize::MAX);
     sizes.min(ip).min(backend).min(configured).max(1)
 }
+
+#[cfg(test)]
+mod tests;

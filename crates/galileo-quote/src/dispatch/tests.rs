@@ -1,0 +1,409 @@
+//! The dispatcher on paused time with an in-memory source: parallelism, the buy → sell rule,
+//! cancellation and the widening interval. The same behaviours over real sockets against
+//! galileo-sim are in `tests/dispatch.rs`.
+
+use std::net::IpAddr;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use galileo_net::{Inventory, IpAllocator, IpLease, Outcome, SourceIp};
+use solana_pubkey::Pubkey;
+use tokio::time::{Instant, sleep, timeout};
+
+use super::*;
+use crate::plan::TradePair;
+use crate::{Leg, QuoteRequest, Quoted};
+
+#[derive(Clone, Debug)]
+struct FakeQuote {
+    input: Pubkey,
+    output: Pubkey,
+    amount: u64,
+    out: u64,
+}
+
+impl Quoted for FakeQuote {
+    fn input_mint(&self) -> Pubkey {
+        self.input
+    }
+    fn output_mint(&self) -> Pubkey {
+        self.output
+    }
+    fn in_amount(&self) -> u64 {
+        self.amount
+    }
+    fn out_amount(&self) -> u64 {
+        self.out
+    }
+}
+
+/// Answers after `latency`: the buy leg doubles the amount, the sell leg halves it and adds 1
+/// (a round trip that pays 1). Switches make the buy leg fail or every call a 429.
+#[derive(Debug, Default)]
+struct Fake {
+    latency: Duration,
+    fail_buy: AtomicBool,
+    rate_limit: AtomicBool,
+    limit: Option<NonZeroUsize>,
+    calls: Mutex<Vec<(u64, Leg, IpAddr)>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl Fake {
+    fn new(latency_ms: u64) -> Arc<Self> {
+        Arc::new(Self {
+            latency: Duration::from_millis(latency_ms),
+            ..Default::default()
+        })
+    }
+    fn calls(&self, leg: Leg) -> usize {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| c.1 == leg)
+            .count()
+    }
+}
+
+impl QuoteSource for Fake {
+    type Quote = FakeQuote;
+    type Instructions = ();
+
+    fn name(&self) -> &str {
+        "fake"
+    }
+    fn backend_limit(&self) -> Option<NonZeroUsize> {
+        self.limit
+    }
+
+    async fn quote(&self, lease: &IpLease, r: &QuoteRequest) -> Result<FakeQuote, QuoteError> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push((r.amount, r.leg, lease.ip()));
+        let n = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(n, Ordering::SeqCst);
+        sleep(self.latency).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if self.rate_limit.load(Ordering::SeqCst) {
+            let retry_after = Some(Duration::from_secs(1));
+            lease.report(Outcome::RateLimited { retry_after });
+            return Err(QuoteError::RateLimited {
+                backend: "fake".into(),
+                retry_after,
+            });
+        }
+        lease.report(Outcome::Success);
+        if r.leg == Leg::Buy && self.fail_buy.load(Ordering::SeqCst) {
+            return Err(QuoteError::Provider {
+                backend: "fake".into(),
+                status: 500,
+                code: None,
+                message: "boom".into(),
+            });
+        }
+        let out = match r.leg {
+            Leg::Buy => r.amount * 2,
+            Leg::Sell => r.amount / 2 + 1,
+        };
+        Ok(FakeQuote {
+            input: r.input_mint,
+            output: r.output_mint,
+            amount: r.amount,
+            out,
+        })
+    }
+
+    async fn swap_instructions(
+        &self,
+        _: &IpLease,
+        _: &FakeQuote,
+        _: &Pubkey,
+    ) -> Result<(), QuoteError> {
+        Ok(())
+    }
+}
+
+fn allocator(ips: u8, limit: Option<u32>) -> IpAllocator {
+    let inv = Inventory::from_sources(
+        (0..ips)
+            .map(|i| SourceIp::new(IpAddr::from([127, 0, 1, 10 + i])))
+            .collect(),
+    )
+    .unwrap();
+    IpAllocator::builder(&inv)
+        .per_ip_inflight_limit(limit.and_then(std::num::NonZeroU32::new))
+        .build()
+}
+
+fn pair() -> TradePair {
+    TradePair::new(
+        Pubkey::new_from_array([1; 32]),
+        Pubkey::new_from_array([2; 32]),
+    )
+}
+
+fn schedule(sizes: &[u64], delay_ms: u64) -> Schedule {
+    let mut s = Schedule::new(Instant::now());
+    s.add_pair(pair(), sizes, Duration::from_millis(delay_ms));
+    s
+}
+
+fn config(p: QuoteParallelism) -> DispatchConfig {
+    DispatchConfig {
+        quote_parallelism: p,
+        ..Default::default()
+    }
+}
+
+/// Runs the dispatcher for `d` of (paused) time, collecting results.
+async fn run_for<B: QuoteSource, S: QuoteSource>(
+    d: &mut QuoteDispatcher<B, S>,
+    s: &mut Schedule,
+    how_long: Duration,
+) -> Vec<BatchResult<B::Quote, S::Quote>> {
+    let mut out = Vec::new();
+    let _ = timeout(how_long, d.run(s, |r| out.push(r))).await;
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn auto_quotes_every_size_in_one_window_and_serial_one_at_a_time() {
+    // 3 sizes, 1 IP with room for 4, process_delay 1 s, 100 ms per quote.
+    let fake = Fake::new(100);
+    let mut d = QuoteDispatcher::new(
+        allocator(1, Some(4)),
+        fake.clone(),
+        fake.clone(),
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
+    let mut s = schedule(&[100, 200, 300], 1000);
+    assert_eq!(d.effective_parallelism(3), 3);
+    let results = run_for(&mut d, &mut s, Duration::from_millis(999)).await;
+    assert_eq!(results.len(), 3, "all three sizes inside the first window");
+    assert!(
+        results
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|q| q.gross_profit == 1))
+    );
+    assert_eq!(
+        fake.max_in_flight.load(Ordering::SeqCst),
+        3,
+        "the three overlapped"
+    );
+    assert_eq!(d.parallelism(), 3);
+
+    let serial = Fake::new(100);
+    let mut d = QuoteDispatcher::new(
+        allocator(1, Some(4)),
+        serial.clone(),
+        serial.clone(),
+        config(QuoteParallelism::SERIAL),
+    )
+    .unwrap();
+    let mut s = schedule(&[100, 200, 300], 1000);
+    let results = run_for(&mut d, &mut s, Duration::from_millis(999)).await;
+    assert_eq!(results.len(), 3, "200 ms per round trip, one after another");
+    assert_eq!(serial.max_in_flight.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn process_delay_paces_each_size() {
+    let fake = Fake::new(10);
+    let mut d = QuoteDispatcher::new(
+        allocator(2, Some(4)),
+        fake.clone(),
+        fake.clone(),
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
+    let mut s = schedule(&[100, 200], 1000);
+    // Windows start at 0, 1 s, 2 s: three rounds of two sizes in 2.5 s.
+    let results = run_for(&mut d, &mut s, Duration::from_millis(2500)).await;
+    assert_eq!(results.len(), 6);
+    assert_eq!(fake.calls(Leg::Buy), 6);
+}
+
+#[tokio::test(start_paused = true)]
+async fn effective_parallelism_is_the_minimum_of_its_bounds() {
+    let fake = Fake::new(10);
+    let d = QuoteDispatcher::new(
+        allocator(8, Some(1)),
+        fake.clone(),
+        fake.clone(),
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
+    assert_eq!(d.effective_parallelism(32), 8, "8 IPs × 1 in flight");
+    assert_eq!(d.effective_parallelism(3), 3, "3 sizes");
+    let capped = Arc::new(Fake {
+        limit: NonZeroUsize::new(5),
+        ..Default::default()
+    });
+    let d = QuoteDispatcher::new(
+        allocator(8, Some(2)),
+        capped.clone(),
+        capped.clone(),
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
+    assert_eq!(d.effective_parallelism(32), 5, "backend limit");
+    let cfg = DispatchConfig {
+        parallelism_override: Some(QuoteParallelism::Fixed(NonZeroUsize::new(2).unwrap())),
+        ..config(QuoteParallelism::Auto)
+    };
+    let d = QuoteDispatcher::new(allocator(8, None), capped.clone(), capped, cfg).unwrap();
+    assert_eq!(d.effective_parallelism(32), 2, "per-backend override");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_buy_leg_never_starts_the_sell_leg() {
+    let fake = Fake::new(10);
+    fake.fail_buy.store(true, Ordering::SeqCst);
+    let d = QuoteDispatcher::new(
+        allocator(1, None),
+        fake.clone(),
+        fake.clone(),
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
+    let mut s = schedule(&[100], 1000);
+    let plan = s.drain_ready_batches(Instant::now(), 1)[0];
+    let failure = d.run_batch(plan).await.unwrap_err();
+    assert_eq!(failure.leg, Some(Leg::Buy));
+    assert_eq!(failure.plan.batch_id, plan.batch_id);
+    assert_eq!(fake.calls(Leg::Buy), 1);
+    assert_eq!(fake.calls(Leg::Sell), 0);
+    assert!(d.tracker().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_sell_leg_uses_the_buy_legs_out_amount_on_the_same_ip() {
+    let fake = Fake::new(10);
+    let d = QuoteDispatcher::new(
+        allocator(4, None),
+        fake.clone(),
+        fake.clone(),
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
+    let mut s = schedule(&[1000], 1000);
+    let plan = s.drain_ready_batches(Instant::now(), 1)[0];
+    let q = d.run_batch(plan).await.unwrap();
+    assert_eq!(q.sell.amount, q.buy.out);
+    assert_eq!(q.buy_ip, q.sell_ip);
+    let calls = fake.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls,
+        [(1000, Leg::Buy, q.buy_ip), (2000, Leg::Sell, q.buy_ip)]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_mid_batch_leaks_nothing() {
+    let fake = Fake::new(1000);
+    let alloc = allocator(2, Some(4));
+    let mut d = QuoteDispatcher::new(
+        alloc.clone(),
+        fake.clone(),
+        fake.clone(),
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
+    let mut s = schedule(&[1, 2, 3, 4, 5, 6], 10_000);
+    {
+        let run = d.run(&mut s, |_| panic!("no batch finishes in 1.5 s"));
+        // Mid-way: buy legs done, sell legs in flight.
+        let _ = timeout(Duration::from_millis(1500), run).await;
+    }
+    assert_eq!(fake.calls(Leg::Sell), 6, "cancelled during the sell legs");
+    assert_eq!(alloc.capacity().inflight, 0, "every lease released");
+    assert!(d.tracker().is_empty(), "no half-recorded batch");
+    // The dispatcher runs again afterwards.
+    let mut s = schedule(&[7], 10_000);
+    let results = run_for(&mut d, &mut s, Duration::from_millis(2500)).await;
+    assert_eq!(results.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_finishes_the_batches_in_flight() {
+    let fake = Fake::new(100);
+    let mut d = QuoteDispatcher::new(
+        allocator(1, None),
+        fake.clone(),
+        fake.clone(),
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
+    let mut s = schedule(&[1, 2], 10_000);
+    let mut got = 0;
+    d.run_until(
+        &mut s,
+        |r| got += usize::from(r.is_ok()),
+        sleep(Duration::from_millis(50)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(got, 2, "both round trips finished after the stop");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_allocator_ends_the_run() {
+    let fake = Fake::new(10);
+    let alloc = allocator(1, Some(1));
+    let mut d = QuoteDispatcher::new(
+        alloc.clone(),
+        fake.clone(),
+        fake.clone(),
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
+    let mut s = schedule(&[1], 100);
+    alloc.close();
+    let err = timeout(Duration::from_secs(5), d.run(&mut s, |_| {}))
+        .await
+        .expect("run returns")
+        .unwrap_err();
+    assert!(matches!(err, QuoteError::Lease { .. }), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_storm_widens_the_interval_and_recovery_narrows_it() {
+    let fake = Fake::new(10);
+    let alloc = allocator(2, Some(4));
+    let mut d = QuoteDispatcher::new(
+        alloc.clone(),
+        fake.clone(),
+        fake.clone(),
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
+    let mut s = schedule(&[1, 2, 3, 4], 100);
+    assert_eq!(d.batch_interval(), Duration::ZERO);
+    fake.rate_limit.store(true, Ordering::SeqCst);
+    let storm = run_for(&mut d, &mut s, Duration::from_secs(3)).await;
+    assert!(
+        storm
+            .iter()
+            .all(|r| r.as_ref().is_err_and(|f| f.error.is_rate_limited()))
+    );
+    assert!(
+        d.batch_interval() > Duration::ZERO,
+        "widened while IPs rest"
+    );
+    assert!(alloc.capacity().cooling > 0 || alloc.snapshot().iter().any(|s| s.cooldown_streak > 0));
+
+    fake.rate_limit.store(false, Ordering::SeqCst);
+    let calm = run_for(&mut d, &mut s, Duration::from_secs(30)).await;
+    assert!(calm.iter().filter(|r| r.is_ok()).count() > 10);
+    assert_eq!(
+        d.batch_interval(),
+        Duration::ZERO,
+        "back to the configured 0"
+    );
+}
