@@ -91,9 +91,9 @@ pub enum QuoteError {
     Net {
         /// The backend.
         backend: String,
-        /// The transport's error.
+        /// The transport's error (boxed: it is large, and errors travel in every result).
         #[source]
-        source: NetError,
+        source: Box<NetError>,
     },
 
     /// The backend's circuit breaker is open: it failed repeatedly; calls resume on their own.
@@ -139,7 +139,7 @@ pub enum QuoteError {
         backend: String,
         /// The allocator's error.
         #[source]
-        source: NetError,
+        source: Box<NetError>,
     },
 }
 

@@ -175,3 +175,98 @@ impl<S: QuoteSource> QuoteSource for Guarded<S> {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+
+    use galileo_net::TaskKind;
+    use galileo_resilience::breaker::State;
+    use solana_pubkey::Pubkey;
+
+    use super::*;
+    use crate::Leg;
+    use crate::test_support::{Fake, allocator};
+
+    fn request() -> QuoteRequest {
+        QuoteRequest::new(Pubkey::new_unique(), Pubkey::new_unique(), 10, Leg::Buy)
+    }
+
+    fn config(threshold: u32, quote_retries: u32) -> GuardConfig {
+        GuardConfig {
+            breaker: BreakerConfig {
+                failure_threshold: threshold,
+                open_ms: 1_000,
+                ..Default::default()
+            },
+            quote_retry: RetryPolicy::fast().with_max_retries(quote_retries),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn provider_failures_open_the_breaker_and_it_refuses_calls() {
+        let fake = Fake::new(1);
+        fake.fail_buy.store(true, Ordering::SeqCst);
+        let guarded = Guarded::new(fake.clone(), &config(3, 0)).unwrap();
+        let alloc = allocator(1, None);
+        let lease = alloc.acquire(TaskKind::Quote, 1).await.unwrap();
+        for _ in 0..3 {
+            let e = guarded.quote(&lease, &request()).await.unwrap_err();
+            assert_eq!(e.status(), Some(500));
+        }
+        assert_eq!(guarded.breaker().state(), State::Open);
+        let e = guarded.quote(&lease, &request()).await.unwrap_err();
+        assert!(e.is_breaker_open(), "{e}");
+        assert_eq!(fake.calls(Leg::Buy), 3, "refused without calling");
+        // After open_ms a probe goes through and, succeeding, closes it.
+        fake.fail_buy.store(false, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(1_000)).await;
+        guarded.quote(&lease, &request()).await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limits_do_not_count_against_the_provider() {
+        let fake = Fake::new(1);
+        fake.rate_limit.store(true, Ordering::SeqCst);
+        let guarded = Guarded::new(fake.clone(), &config(2, 3)).unwrap();
+        let alloc = allocator(1, None);
+        let lease = alloc.acquire(TaskKind::Quote, 1).await.unwrap();
+        for _ in 0..5 {
+            assert!(
+                guarded
+                    .quote(&lease, &request())
+                    .await
+                    .unwrap_err()
+                    .is_rate_limited()
+            );
+        }
+        assert_eq!(guarded.breaker().state(), State::Closed);
+        assert_eq!(
+            fake.calls(Leg::Buy),
+            5,
+            "a 429 is never retried on its resting IP"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_5xx_is_retried_as_configured() {
+        let fake = Fake::new(1);
+        fake.fail_buy.store(true, Ordering::SeqCst);
+        let guarded = Guarded::new(fake.clone(), &config(10, 2)).unwrap();
+        let alloc = allocator(1, None);
+        let lease = alloc.acquire(TaskKind::Quote, 1).await.unwrap();
+        assert!(guarded.quote(&lease, &request()).await.is_err());
+        assert_eq!(fake.calls(Leg::Buy), 3, "the first attempt and 2 retries");
+    }
+
+    #[test]
+    fn bad_policies_are_refused_with_the_backend_named() {
+        let mut cfg = GuardConfig::default();
+        cfg.swap_retry.max_delay_ms = 1;
+        cfg.swap_retry.initial_delay_ms = 5;
+        let err = Guarded::new(Fake::new(1), &cfg).unwrap_err();
+        assert!(err.is_config() && err.to_string().contains("fake"), "{err}");
+    }
+}

@@ -25,6 +25,8 @@ mod guard;
 pub mod metrics;
 pub mod plan;
 mod schedule;
+#[cfg(test)]
+mod test_support;
 
 pub use dispatch::{
     BatchFailure, BatchInterval, BatchResult, BatchState, BatchTracker, DispatchConfig,

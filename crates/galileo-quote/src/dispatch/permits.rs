@@ -57,11 +57,6 @@ impl Permits {
         self.settle();
         self.sem.available_permits()
     }
-
-    /// Permits out (in batches or resting).
-    pub(crate) fn in_use(&mut self) -> usize {
-        self.total - self.available().min(self.total)
-    }
 }
 
 #[cfg(test)]
@@ -81,6 +76,5 @@ mod tests {
         assert_eq!(p.available(), 1);
         p.resize(3);
         assert_eq!(p.available(), 3);
-        assert_eq!(p.in_use(), 0);
     }
 }

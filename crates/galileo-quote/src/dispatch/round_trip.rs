@@ -231,7 +231,7 @@ impl<B: QuoteSource, S: QuoteSource> RoundTrip<'_, B, S> {
                     None,
                     QuoteError::Lease {
                         backend: self.label.to_owned(),
-                        source,
+                        source: Box::new(source),
                     },
                 )
             })?;
@@ -276,7 +276,7 @@ impl<B: QuoteSource, S: QuoteSource> RoundTrip<'_, B, S> {
                             Some(Leg::Sell),
                             QuoteError::Lease {
                                 backend: self.sell.name().to_owned(),
-                                source,
+                                source: Box::new(source),
                             },
                         )
                     })?;
