@@ -14,9 +14,24 @@
 //!   the same IP, results as [`DoubleQuote`]s.
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
+#![allow(
+    clippy::result_large_err,
+    reason = "QuoteError (136 bytes, NetError inside) is smaller than the quotes it travels \
+              with; boxing it would not shrink the Results on the quote path"
+)]
 
+mod checks;
+pub mod dflow;
 mod error;
+mod http;
+mod instructions;
+pub mod jupiter;
+mod secret;
 mod source;
+pub mod ultra;
+pub mod wire;
 
 pub use error::QuoteError;
+pub use instructions::SwapInstructions;
+pub use secret::{ApiKey, REDACTED};
 pub use source::{Leg, QuoteRequest, QuoteSource, Quoted};
