@@ -132,6 +132,17 @@ pub enum QuoteError {
         after: Duration,
     },
 
+    /// The quote carries no transaction to execute (Ultra: an order made without a `taker`,
+    /// one with an `errorCode` 1–3, one made for another taker, or a transaction that is not
+    /// base64). The message says what to change.
+    #[error("{backend} order has no usable transaction: {reason}")]
+    NoTransaction {
+        /// The backend.
+        backend: String,
+        /// Why, and what to do.
+        reason: String,
+    },
+
     /// Leasing an IP failed (the allocator closed, the IP is quarantined, ...).
     #[error("no source IP for {backend}: {source}")]
     Lease {
@@ -230,6 +241,7 @@ impl QuoteError {
             QuoteError::BreakerOpen { .. } => "breaker_open",
             QuoteError::NoFreshQuote { .. } => "no_fresh_quote",
             QuoteError::Lease { .. } => "no_lease",
+            QuoteError::NoTransaction { .. } => "no_transaction",
         }
     }
 }

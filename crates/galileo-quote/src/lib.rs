@@ -15,18 +15,28 @@
 #![deny(missing_docs)]
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
-mod error;
-mod source;
-
-pub use error::QuoteError;
-pub use source::{Leg, QuoteRequest, QuoteSource, Quoted};
+mod checks;
+pub mod dflow;
 mod dispatch;
+mod error;
 mod guard;
+mod http;
+mod instructions;
+pub mod jupiter;
 pub mod metrics;
 pub mod plan;
 mod schedule;
+mod secret;
+mod source;
 #[cfg(test)]
 mod test_support;
+pub mod ultra;
+pub mod wire;
+
+pub use error::QuoteError;
+pub use instructions::SwapInstructions;
+pub use secret::{ApiKey, REDACTED};
+pub use source::{Leg, QuoteRequest, QuoteSource, Quoted};
 
 pub use dispatch::{
     BatchFailure, BatchInterval, BatchResult, BatchState, BatchTracker, DispatchConfig,

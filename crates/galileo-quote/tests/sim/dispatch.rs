@@ -3,14 +3,13 @@
 //! per-IP limit for 30 s, a 429 storm widens the batch interval and recovery narrows it, and a
 //! failed buy leg sends no sell leg.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::{Net, SOL, USDC, key, sim, url};
 use galileo_net::HttpClient;
 use galileo_quote::jupiter::{JupiterClient, JupiterConfig};
 use galileo_quote::plan::TradePair;
@@ -20,10 +19,13 @@ use galileo_quote::{
 use galileo_sim::config::LimitsConfig;
 use galileo_sim::faults::Fault;
 use galileo_sim::stats::StatsSnapshot;
-use support::{Net, SOL, USDC, key, sim, url};
 use tokio::time::{Instant, timeout};
 
-fn jupiter<C: HttpClient>(app: &galileo_sim::app::App, http: C, limit: Option<usize>) -> JupiterClient<C> {
+fn jupiter<C: HttpClient>(
+    app: &galileo_sim::app::App,
+    http: C,
+    limit: Option<usize>,
+) -> JupiterClient<C> {
     let base = url(app, "jupiter");
     let cfg = JupiterConfig {
         quote_url: format!("{base}/swap/v1/quote"),
@@ -84,10 +86,20 @@ async fn three_sizes_on_one_ip_overlap_inside_one_delay_window() {
     let app = sim("[services.jupiter]\nlatency = { model = \"fixed\", ms = 200 }");
     let net = net(&ips(41, 1), "per_ip_inflight_limit = 4");
     let source = Arc::new(jupiter(&app, net.http.clone(), None));
-    let mut d = QuoteDispatcher::new(net.allocator.clone(), source.clone(), source, config(QuoteParallelism::Auto)).unwrap();
+    let mut d = QuoteDispatcher::new(
+        net.allocator.clone(),
+        source.clone(),
+        source,
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
     let mut s = schedule(3, Duration::from_secs(1));
     let results = run_for(&mut d, &mut s, Duration::from_millis(950)).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        3,
+        "{results:?}"
+    );
     assert_eq!(d.parallelism(), 3);
     let seen = stats(&app).ip(ip("127.0.0.41"));
     assert_eq!(seen.requests, 6, "3 buy + 3 sell legs");
@@ -96,10 +108,19 @@ async fn three_sizes_on_one_ip_overlap_inside_one_delay_window() {
     // Serial: one round trip (400 ms) at a time; two fit in the window, never overlapping.
     let app = sim("[services.jupiter]\nlatency = { model = \"fixed\", ms = 200 }");
     let source = Arc::new(jupiter(&app, net.http.clone(), None));
-    let mut d = QuoteDispatcher::new(net.allocator.clone(), source.clone(), source, config(QuoteParallelism::SERIAL)).unwrap();
+    let mut d = QuoteDispatcher::new(
+        net.allocator.clone(),
+        source.clone(),
+        source,
+        config(QuoteParallelism::SERIAL),
+    )
+    .unwrap();
     let mut s = schedule(3, Duration::from_secs(1));
     let results = run_for(&mut d, &mut s, Duration::from_millis(950)).await;
-    assert!(results.len() < 3, "serial cannot quote three sizes in one window");
+    assert!(
+        results.len() < 3,
+        "serial cannot quote three sizes in one window"
+    );
     assert_eq!(stats(&app).ip(ip("127.0.0.41")).max_in_flight, 1);
 }
 
@@ -109,24 +130,51 @@ async fn thirty_two_sizes_spread_over_eight_ips() {
     let sources = ips(51, 8);
     let net = net(&sources, "per_ip_inflight_limit = 2");
     let source = Arc::new(jupiter(&app, net.http.clone(), None));
-    let mut d = QuoteDispatcher::new(net.allocator.clone(), source.clone(), source, config(QuoteParallelism::Auto)).unwrap();
-    assert_eq!(d.effective_parallelism(32), 16, "min(32 sizes, 8 IPs × 2, unbounded)");
+    let mut d = QuoteDispatcher::new(
+        net.allocator.clone(),
+        source.clone(),
+        source,
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
+    assert_eq!(
+        d.effective_parallelism(32),
+        16,
+        "min(32 sizes, 8 IPs × 2, unbounded)"
+    );
     let mut s = schedule(32, Duration::from_secs(5));
     let results = run_for(&mut d, &mut s, Duration::from_millis(1500)).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 32, "every size once");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        32,
+        "every size once"
+    );
     let seen = stats(&app);
     for src in &sources {
         let c = seen.ip(ip(src));
-        assert!((6..=10).contains(&c.requests), "{src}: {} requests; every IP carries its share", c.requests);
+        assert!(
+            (6..=10).contains(&c.requests),
+            "{src}: {} requests; every IP carries its share",
+            c.requests
+        );
         assert!(c.max_in_flight <= 2, "{src}: the per-IP limit holds");
     }
-    assert!(seen.total.max_in_flight > 2, "more than one IP worked at once");
+    assert!(
+        seen.total.max_in_flight > 2,
+        "more than one IP worked at once"
+    );
     assert!(seen.total.max_in_flight <= 16);
 
     // A backend limit of 5 caps it below the IP capacity.
     let app = sim("[services.jupiter]\nlatency = { model = \"fixed\", ms = 50 }");
     let capped = Arc::new(jupiter(&app, net.http.clone(), Some(5)));
-    let mut d = QuoteDispatcher::new(net.allocator.clone(), capped.clone(), capped, config(QuoteParallelism::Auto)).unwrap();
+    let mut d = QuoteDispatcher::new(
+        net.allocator.clone(),
+        capped.clone(),
+        capped,
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
     assert_eq!(d.effective_parallelism(32), 5);
     let mut s = schedule(32, Duration::from_secs(5));
     run_for(&mut d, &mut s, Duration::from_millis(800)).await;
@@ -146,11 +194,19 @@ async fn pacing_uses_the_quota_without_429s_for_thirty_seconds() {
     let sources = ips(61, 8);
     let net = net(
         &sources,
-        &format!("per_ip_inflight_limit = 2\n[backends.jupiter]\nper_ip_rate = {{ requests = {R}, period_ms = 1000, burst = 2 }}"),
+        &format!(
+            "per_ip_inflight_limit = 2\n[backends.jupiter]\nper_ip_rate = {{ requests = {R}, period_ms = 1000, burst = 2 }}"
+        ),
     );
     let backend = net.allocator.backend("jupiter").unwrap();
     let source = Arc::new(jupiter(&app, net.http.clone(), None).with_backend(backend));
-    let mut d = QuoteDispatcher::new(net.allocator.clone(), source.clone(), source, config(QuoteParallelism::Auto)).unwrap();
+    let mut d = QuoteDispatcher::new(
+        net.allocator.clone(),
+        source.clone(),
+        source,
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
     let mut s = schedule(32, Duration::from_millis(50));
     let results = run_for(&mut d, &mut s, Duration::from_secs(SECS)).await;
 
@@ -159,11 +215,19 @@ async fn pacing_uses_the_quota_without_429s_for_thirty_seconds() {
     let limited = seen.total.rate_limited;
     let share = limited as f64 / seen.total.requests as f64;
     let use_ = ok as f64 / f64::from(8 * R * SECS as u32);
-    eprintln!("{ok} ok, {limited} 429s ({:.3} %), quota use {:.3}, {} round trips", share * 100.0, use_, results.len());
+    eprintln!(
+        "{ok} ok, {limited} 429s ({:.3} %), quota use {:.3}, {} round trips",
+        share * 100.0,
+        use_,
+        results.len()
+    );
     assert!(share <= 0.01, "429 share {share}");
     assert!(use_ >= 0.90, "quota use {use_}");
     for src in &sources {
-        assert!(seen.ip(ip(src)).status(200) > u64::from(R) * SECS * 8 / 10, "{src} under-used");
+        assert!(
+            seen.ip(ip(src)).status(200) > u64::from(R) * SECS * 8 / 10,
+            "{src} under-used"
+        );
     }
 }
 
@@ -172,7 +236,13 @@ async fn a_429_storm_widens_the_interval_and_recovery_narrows_it() {
     let app = sim("[services.jupiter]");
     let net = net(&ips(71, 2), "per_ip_inflight_limit = 2");
     let source = Arc::new(jupiter(&app, net.http.clone(), None));
-    let mut d = QuoteDispatcher::new(net.allocator.clone(), source.clone(), source, config(QuoteParallelism::Auto)).unwrap();
+    let mut d = QuoteDispatcher::new(
+        net.allocator.clone(),
+        source.clone(),
+        source,
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
     let mut s = schedule(4, Duration::from_millis(100));
     let controls = app.sandbox().controls("jupiter").unwrap();
 
@@ -181,17 +251,37 @@ async fn a_429_storm_widens_the_interval_and_recovery_narrows_it() {
         .set_limits(toml::from_str::<LimitsConfig>("per_ip = { rate = 0.5, burst = 1 }").unwrap())
         .unwrap();
     let storm = run_for(&mut d, &mut s, Duration::from_secs(3)).await;
-    assert!(storm.iter().any(|r| r.as_ref().is_err_and(|f| f.error.is_rate_limited())));
+    assert!(
+        storm
+            .iter()
+            .any(|r| r.as_ref().is_err_and(|f| f.error.is_rate_limited()))
+    );
     assert!(stats(&app).total.rate_limited > 0);
     let widened = d.batch_interval();
-    assert!(widened > Duration::ZERO, "the interval widened during the storm");
-    assert!(net.allocator.snapshot().iter().any(|s| s.cooldown_streak > 0), "IPs rested");
+    assert!(
+        widened > Duration::ZERO,
+        "the interval widened during the storm"
+    );
+    assert!(
+        net.allocator
+            .snapshot()
+            .iter()
+            .any(|s| s.cooldown_streak > 0),
+        "IPs rested"
+    );
 
     // The storm passes: limits lifted. Rests end, the interval narrows back to 0.
     controls.set_limits(LimitsConfig::default()).unwrap();
     let calm = run_for(&mut d, &mut s, Duration::from_secs(8)).await;
-    assert!(calm.iter().filter(|r| r.is_ok()).count() >= 4, "quoting resumed");
-    assert_eq!(d.batch_interval(), Duration::ZERO, "recovered from {widened:?}");
+    assert!(
+        calm.iter().filter(|r| r.is_ok()).count() >= 4,
+        "quoting resumed"
+    );
+    assert_eq!(
+        d.batch_interval(),
+        Duration::ZERO,
+        "recovered from {widened:?}"
+    );
     assert_eq!(net.allocator.capacity().cooling, 0);
 }
 
@@ -200,17 +290,37 @@ async fn a_failed_buy_leg_sends_no_sell_leg() {
     let app = sim("[services.jupiter]");
     let net = net(&ips(81, 1), "");
     let source = Arc::new(jupiter(&app, net.http.clone(), None));
-    let d = QuoteDispatcher::new(net.allocator.clone(), source.clone(), source, config(QuoteParallelism::Auto)).unwrap();
+    let d = QuoteDispatcher::new(
+        net.allocator.clone(),
+        source.clone(),
+        source,
+        config(QuoteParallelism::Auto),
+    )
+    .unwrap();
     let mut s = schedule(1, Duration::from_secs(1));
     let plan = s.drain_ready_batches(Instant::now(), 1)[0];
-    app.sandbox().controls("jupiter").unwrap().force(Fault::ServerError);
+    app.sandbox()
+        .controls("jupiter")
+        .unwrap()
+        .force(Fault::ServerError);
     let failure = d.run_batch(plan).await.unwrap_err();
     assert_eq!(failure.leg, Some(Leg::Buy));
     assert_eq!(failure.error.status(), Some(500));
     let seen = stats(&app);
-    assert_eq!(seen.total.requests, 1, "no sell-leg request reached the sim");
-    let inputs: BTreeSet<bool> = seen.recent.iter().map(|r| r.path.contains(&format!("inputMint={SOL}"))).collect();
-    assert_eq!(inputs, BTreeSet::from([true]), "only the buy leg (SOL in) was asked");
+    assert_eq!(
+        seen.total.requests, 1,
+        "no sell-leg request reached the sim"
+    );
+    let inputs: BTreeSet<bool> = seen
+        .recent
+        .iter()
+        .map(|r| r.path.contains(&format!("inputMint={SOL}")))
+        .collect();
+    assert_eq!(
+        inputs,
+        BTreeSet::from([true]),
+        "only the buy leg (SOL in) was asked"
+    );
     assert_eq!(net.allocator.capacity().inflight, 0);
 
     // Without the fault, the same batch prices both legs on one IP.
