@@ -11,11 +11,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
-use galileo_net::{
-    BoundHttpClient, BoundStream, IpAllocator, IpLease, LeaseRequest, Outcome, TaskKind,
-};
+use galileo_net::{BoundHttpClient, IpAllocator, IpLease, LeaseRequest, Outcome, TaskKind};
 use tokio::sync::watch;
-use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
@@ -137,13 +134,20 @@ impl TitanClient {
             reason: format!("the socket has no local address: {}", e.kind()),
         })?;
         let jwt = self.jwt();
-        let request = handshake::request(&c.uri, &jwt, c.config.auth, &c.config.compression)?;
         let ws_config = WebSocketConfig::default()
             .max_message_size(Some(c.config.max_message_bytes))
             .max_frame_size(Some(c.config.max_message_bytes));
         let limit = c.config.handshake_timeout();
-        let upgrade = tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config));
-        let (ws, response) = match tokio::time::timeout(limit, upgrade).await {
+        let upgrade = handshake::upgrade(
+            stream,
+            ip,
+            &c.uri,
+            &jwt,
+            c.config.auth,
+            &c.config.compression,
+            ws_config,
+        );
+        let (ws, compression) = match tokio::time::timeout(limit, upgrade).await {
             Err(_) => {
                 lease.report(Outcome::Timeout);
                 return Err(TitanError::Timeout {
@@ -152,26 +156,13 @@ impl TitanClient {
                     after: limit,
                 });
             }
-            Ok(Err(e)) => {
-                let (err, outcome) = handshake::refused(e, ip, &jwt, &c.config.compression);
+            Ok(Err((err, outcome))) => {
                 lease.report(outcome);
                 return Err(err);
             }
             Ok(Ok(pair)) => pair,
         };
         lease.report(Outcome::Success);
-        let answered = response
-            .headers()
-            .get(http::header::SEC_WEBSOCKET_PROTOCOL)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim);
-        let compression = answered
-            .and_then(Compression::from_token)
-            .filter(|c| self.inner.config.compression.contains(c))
-            .ok_or_else(|| TitanError::SubProtocol {
-                answered: answered.map(str::to_owned),
-                offered: handshake::offered(&c.config.compression),
-            })?;
         tracing::debug!(local_ip = %ip, %compression, "Titan connected");
         Ok(TitanConnection {
             lease,
@@ -200,7 +191,7 @@ fn warn_audience(jwt: &Jwt) {
 pub struct TitanConnection {
     // Declared first, so dropped first: the IP is free by the time the server sees the close.
     lease: IpLease,
-    ws: WebSocketStream<BoundStream>,
+    ws: handshake::Ws,
     compression: Compression,
     local: SocketAddr,
     max_message_bytes: usize,

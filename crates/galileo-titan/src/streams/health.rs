@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 
+use tokio::sync::watch;
+
 use crate::TitanError;
 
 /// One IP's Titan connections.
@@ -22,6 +24,7 @@ pub struct IpHealth {
 #[derive(Debug, Default)]
 pub(crate) struct HealthBook {
     by_ip: Mutex<BTreeMap<IpAddr, IpHealth>>,
+    changes: watch::Sender<u64>,
 }
 
 impl HealthBook {
@@ -33,7 +36,14 @@ impl HealthBook {
             reconnects: 0,
             last_error: None,
         });
-        f(h)
+        let out = f(h);
+        drop(m);
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+        out
+    }
+
+    pub(crate) fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     pub(crate) fn connected(&self, ip: IpAddr, delta: isize) {

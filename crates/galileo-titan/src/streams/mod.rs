@@ -151,6 +151,12 @@ impl TitanStreams {
         self.shared().health.snapshot()
     }
 
+    /// A receiver that changes whenever any IP's health does (wait on it, then read
+    /// [`health`](Self::health)).
+    pub fn health_changes(&self) -> watch::Receiver<u64> {
+        self.shared().health.changes()
+    }
+
     /// The health of one IP.
     pub fn health_of(&self, ip: IpAddr) -> Option<IpHealth> {
         self.shared().health.get(ip)

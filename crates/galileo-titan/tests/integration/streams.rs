@@ -1,15 +1,12 @@
 //! The stream manager against galileo-sim's Titan over loopback: planning over source IPs
 //! (as the simulator sees them), GetInfo's limit, reconnects, resubscribes, re-planning.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::support::*;
 use galileo_sim::Fault;
 use galileo_titan::TitanStreams;
-use support::*;
 use tokio::time::Instant;
 
 /// Open streams per source IP, as the simulator counts them (open connections only).

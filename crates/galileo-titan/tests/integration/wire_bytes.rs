@@ -1,5 +1,4 @@
 //! The exact bytes of spec §7 and the encoding rules of spec §2.
-#![allow(clippy::unwrap_used)]
 
 use galileo_titan::codec::{decode, encode};
 use galileo_titan::wire::*;

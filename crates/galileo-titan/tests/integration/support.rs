@@ -1,6 +1,5 @@
 //! Test support: galileo-sim's Titan over loopback, an allocator over 127.0.0.x source IPs,
 //! and a client configured for them.
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
