@@ -148,3 +148,43 @@ async fn a_wrong_audience_is_refused_with_the_cause() {
     assert_hidden(&wrong, &logged());
     assert!(!format!("{:?}", Jwt::new(&wrong).unwrap()).contains(&wrong));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_close_to_expiry_is_warned_about_once_ahead() {
+    logs();
+    let sim = Sim::start(sim_config());
+    let alloc = allocator(2, 1);
+    // 60 s left; the default lead is 120 s.
+    let soon = signed(&Claims::new("soon", unix_now(), 60));
+    let client = client_with(config(&sim), &alloc, &soon);
+    let streams = TitanStreams::start(client, sizes(1)).unwrap();
+    sim.until("a stream open", |r| r.open_streams() == 1).await;
+    let warned = |log: &str| log.matches("the Titan JWT expires in").count();
+    assert_eq!(warned(&logged()), 1, "{}", logged());
+    // A fresh token re-arms the watch; with 900 s left there is nothing to say.
+    streams.client().set_jwt(Jwt::new(token("fresh")).unwrap());
+    assert_eq!(warned(&logged()), 1);
+    drop(streams);
+    assert_hidden(&soon, &logged());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quote_parallelism_is_clamped_to_two_per_ip_with_one_warning() {
+    logs();
+    let sim = Sim::start(sim_config());
+    let alloc = allocator(2, 2);
+    let streams = TitanStreams::start(client(config(&sim), &alloc), sizes(9)).unwrap();
+    assert_eq!(streams.quote_parallelism(3), 3, "within 2 × 2 IPs: kept");
+    assert_eq!(streams.quote_parallelism(17), 4);
+    assert_eq!(streams.quote_parallelism(17), 4);
+    let log = logged();
+    assert_eq!(
+        log.matches("quote_parallelism 17 is more than").count(),
+        1,
+        "{log}"
+    );
+    assert!(
+        log.contains("configured=17"),
+        "the configured value is a field too"
+    );
+}

@@ -291,3 +291,49 @@ async fn dropping_the_streams_closes_every_connection() {
     // The long-lived leases went with them (a connection drops its lease before its socket).
     assert!(alloc.snapshot().iter().all(|s| s.long_lived == 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_run_over_tls_with_rustls() {
+    let sim = Sim::start_with(
+        sim_config(),
+        galileo_sim::ServiceConfig {
+            tls: true,
+            ..Default::default()
+        },
+    );
+    assert!(sim.url.starts_with("wss://"), "{}", sim.url);
+    let alloc = allocator(2, 1);
+    let http = galileo_net::BoundHttpClient::builder(&galileo_net::HttpConfig::default())
+        .add_root_certificate(sim.sandbox.ca().cert_der())
+        .build()
+        .unwrap();
+    let client = galileo_titan::TitanClient::with_jwt(
+        config(&sim),
+        galileo_titan::Jwt::new(token("tls")).unwrap(),
+        alloc.clone(),
+        http,
+    )
+    .unwrap();
+    let streams = TitanStreams::start(client, sizes(1)).unwrap();
+    let k = streams.plan()[0];
+    tokio::time::timeout(PATIENCE, streams.watch(&k).wait_for(Option::is_some))
+        .await
+        .unwrap()
+        .unwrap();
+    let r = sim.handle.record();
+    assert_eq!(r.connections[0].peer.ip(), ip(2));
+    // Without the simulator's CA the handshake fails, and the IP is told (it rests).
+    let untrusted = galileo_titan::TitanClient::with_jwt(
+        config(&sim),
+        galileo_titan::Jwt::new(token("tls")).unwrap(),
+        alloc.clone(),
+        galileo_net::BoundHttpClient::new(&galileo_net::HttpConfig::default()).unwrap(),
+    )
+    .unwrap();
+    let e = untrusted.connect(ip(2)).await.unwrap_err();
+    assert_eq!(e.reason(), "connect", "{e}");
+    assert_eq!(
+        alloc.snapshot()[0].state,
+        galileo_net::SlotState::CoolingDown
+    );
+}
