@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     backend_ids: HashMap<String, BackendId>,
     /// Candidates the inventory quarantined at start (for the inventory gauge).
     quarantined_at_start: usize,
+    /// Bumped on every quarantine and restore (see [`IpAllocator::quarantine_changes`]).
+    quarantine_changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Shared {
@@ -171,6 +173,7 @@ impl AllocatorBuilder {
                     .map(|(i, (n, _))| (n.clone(), BackendId(i as u16)))
                     .collect(),
                 quarantined_at_start: self.quarantined,
+                quarantine_changes: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -342,7 +345,31 @@ impl IpAllocator {
             self.shared.sources.len() - quarantined,
             self.shared.quarantined_at_start + quarantined,
         );
+        self.shared
+            .quarantine_changes
+            .send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
+    }
+
+    /// A receiver that sees a change whenever an IP is quarantined or restored (its value is
+    /// a counter; read [`snapshot`](Self::snapshot) for the states). For planners that spread
+    /// long-lived work over the healthy IPs: wait on `changed()`, never poll.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), galileo_net::NetError> {
+    /// use galileo_net::{Inventory, IpAllocator, SlotState, SourceIp};
+    ///
+    /// let ip = "127.0.0.2".parse().unwrap();
+    /// let allocator = IpAllocator::builder(&Inventory::from_sources(vec![SourceIp::new(ip)])?).build();
+    /// let mut changes = allocator.quarantine_changes();
+    /// allocator.quarantine(ip, "maintenance")?;
+    /// changes.changed().await.unwrap();
+    /// assert_eq!(allocator.snapshot()[0].state, SlotState::Quarantined);
+    /// # Ok(()) }
+    /// ```
+    pub fn quarantine_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.shared.quarantine_changes.subscribe()
     }
 
     /// Stops handing out leases: pending and future acquires fail with [`NetError::Closed`];

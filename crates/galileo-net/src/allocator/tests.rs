@@ -347,6 +347,33 @@ async fn quarantine_and_restore() {
     assert!(err.is_config(), "{err}");
 }
 
+#[tokio::test]
+async fn quarantine_changes_are_announced_without_polling() {
+    let a = alloc(2, None);
+    let mut changes = a.quarantine_changes();
+    assert!(!changes.has_changed().unwrap(), "nothing happened yet");
+    // Leases and reports are not health changes.
+    let lease = a.acquire(TaskKind::Quote, 1).await.unwrap();
+    lease.report(Outcome::RateLimited { retry_after: None });
+    drop(lease);
+    assert!(!changes.has_changed().unwrap());
+    a.quarantine(ip(3), "test").unwrap();
+    timeout(Duration::from_secs(5), changes.changed())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.snapshot()[1].state, SlotState::Quarantined);
+    a.restore(ip(3)).unwrap();
+    timeout(Duration::from_secs(5), changes.changed())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(a.snapshot()[1].state, SlotState::Quarantined);
+    // An unknown IP changes nothing.
+    assert!(a.quarantine(ip(9), "x").is_err());
+    assert!(!changes.has_changed().unwrap());
+}
+
 #[test]
 fn the_inventory_gauge_counts_start_and_runtime_quarantines() {
     let cfg = crate::NetworkConfig::from_toml(
