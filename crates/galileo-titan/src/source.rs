@@ -143,7 +143,6 @@ pub struct TitanInstructions {
 
 impl TitanStreams {
     // The error type is the trait's (galileo-quote's `QuoteError`); its size is not ours.
-    #[allow(clippy::result_large_err)]
     fn quote_now(&self, request: &QuoteRequest) -> Result<TitanQuote, QuoteError> {
         let sub = Subscription::new(request.input_mint, request.output_mint, request.amount);
         let now = Instant::now();
@@ -175,7 +174,6 @@ impl TitanStreams {
         Ok(TitanQuote { update, provider })
     }
 
-    #[allow(clippy::result_large_err)]
     fn instructions_of(
         &self,
         quote: &TitanQuote,
