@@ -1,53 +1,21 @@
 //! `TitanStreams` as a `QuoteSource`: the buy leg of a round trip whose sell leg is an HTTP
-//! aggregator (galileo-sim's Jupiter) quoted on the same lease; freshness; instructions.
+//! aggregator (galileo-sim's Jupiter), run by galileo-quote's dispatcher; freshness;
+//! instructions.
 
 use std::time::Duration;
 
 use crate::support::*;
-use bytes::Bytes;
-use galileo_net::{BoundHttpClient, HttpClient, HttpConfig, IpLease, TaskKind};
-use galileo_quote::{Leg, QuoteError, QuoteRequest, QuoteSource, Quoted};
+use galileo_net::{BoundHttpClient, HttpConfig, TaskKind};
+use galileo_quote::jupiter::{JupiterClient, JupiterConfig as JupiterClientConfig};
+use galileo_quote::plan::TradePair;
+use galileo_quote::{
+    DispatchConfig, Leg, QuoteDispatcher, QuoteError, QuoteRequest, QuoteSource, Quoted, Schedule,
+};
 use galileo_sim::aggregators::{JupiterConfig, JupiterService};
 use galileo_sim::titan::{SyntheticRoutes, TitanService};
 use galileo_sim::world::{World, WorldConfig};
 use galileo_sim::{Fault, Sandbox, ServiceConfig};
 use galileo_titan::TitanStreams;
-use http_body_util::Full;
-
-/// The sell leg, on the HTTP aggregator, from the lease's IP: raw units of the base back.
-async fn sell_on_jupiter(
-    http: &BoundHttpClient,
-    base_url: &str,
-    lease: &IpLease,
-    input: &str,
-    output: &str,
-    amount: u64,
-) -> u64 {
-    let url = format!(
-        "{base_url}/swap/v1/quote?inputMint={input}&outputMint={output}&amount={amount}&slippageBps=50"
-    );
-    let req = http::Request::get(url)
-        .body(Full::new(Bytes::new()))
-        .unwrap();
-    let resp = http.send(lease, req).await.unwrap();
-    assert_eq!(resp.status(), 200, "{:?}", resp.body());
-    let v: serde_json::Value = serde_json::from_slice(resp.body()).unwrap();
-    v["outAmount"].as_str().unwrap().parse().unwrap()
-}
-
-/// A round trip with any buy source (generic, as the dispatcher is): the buy quote, then the
-/// sell leg for exactly its out amount, on one lease.
-async fn round_trip<B: QuoteSource>(
-    buy: &B,
-    http: &BoundHttpClient,
-    jupiter: &str,
-    lease: &IpLease,
-    request: &QuoteRequest,
-) -> (B::Quote, u64) {
-    let q = buy.quote(lease, request).await.unwrap();
-    let back = sell_on_jupiter(http, jupiter, lease, USDC, WSOL, q.out_amount()).await;
-    (q, back)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn titan_buys_and_an_http_aggregator_sells_on_one_lease() {
@@ -92,14 +60,43 @@ async fn titan_buys_and_an_http_aggregator_sells_on_one_lease() {
         .unwrap()
         .unwrap();
 
+    // The multi-leg pair through the real dispatcher: Titan's streamed quote buys, the
+    // Jupiter client sells exactly its out amount, from the lease's IP.
     let http = BoundHttpClient::new(&HttpConfig::default()).unwrap();
-    // The lease the dispatcher would take: cost = Titan's 0 + the sell leg's 1.
-    let lease = alloc
-        .acquire(TaskKind::Quote, streams.cost() + 1)
-        .await
-        .unwrap();
-    let request = QuoteRequest::new(mint(WSOL), mint(USDC), k.amount, Leg::Buy);
-    let (q, back) = round_trip(&streams, &http, &jupiter_url, &lease, &request).await;
+    let jupiter = JupiterClient::new(
+        JupiterClientConfig {
+            quote_url: format!("{jupiter_url}/swap/v1/quote"),
+            swap_instructions_url: format!("{jupiter_url}/swap/v1/swap-instructions"),
+            slippage_bps: 50,
+            ..JupiterClientConfig::default()
+        },
+        http,
+    )
+    .unwrap();
+    let dispatcher =
+        QuoteDispatcher::new(alloc.clone(), &streams, jupiter, DispatchConfig::default()).unwrap();
+    assert_eq!(dispatcher.label(), "titan+jupiter");
+    assert_eq!(
+        dispatcher.effective_parallelism(8),
+        4,
+        "Titan's 2 per planned IP"
+    );
+    let mut schedule = Schedule::new(tokio::time::Instant::now());
+    schedule.add_pair(
+        TradePair::new(mint(WSOL), mint(USDC)),
+        &[k.amount],
+        Duration::from_secs(1),
+    );
+    let plan = schedule.drain_ready_batches(tokio::time::Instant::now(), 1)[0];
+    let trip = dispatcher.run_batch(plan).await.unwrap();
+    let (q, back) = (trip.buy.clone(), trip.sell.out_amount());
+    assert_eq!(
+        trip.sell.in_amount(),
+        q.out_amount(),
+        "the sell leg sells exactly what Titan buys"
+    );
+    assert_eq!(trip.gross_profit, i128::from(back) - i128::from(k.amount));
+    let lease = alloc.acquire(TaskKind::Quote, 1).await.unwrap();
     assert_eq!((q.input_mint(), q.output_mint()), (mint(WSOL), mint(USDC)));
     assert_eq!(q.in_amount(), k.amount);
     assert!(q.out_amount() > 0 && back > 0, "{q:?} → {back}");
@@ -131,9 +128,10 @@ async fn titan_buys_and_an_http_aggregator_sells_on_one_lease() {
         q.out_amount(),
         "the simulator's best is ours"
     );
-    // The sell leg left from the lease's IP.
+    // The sell leg left from the round trip's leased IP, its only request.
     let stats = sandbox.service("jupiter").unwrap().stats();
-    assert_eq!(stats.recent.back().unwrap().ip, lease.ip());
+    assert_eq!(stats.total.requests, 1);
+    assert_eq!(stats.recent.back().unwrap().ip, trip.sell_ip);
 
     // The route's own instructions, for the configured user; another signer is refused.
     let ixs = streams
