@@ -282,3 +282,82 @@ async fn a_429_storm_widens_the_interval_and_recovery_narrows_it() {
         "back to the configured 0"
     );
 }
+
+#[test]
+fn metrics_count_requests_batches_and_429s() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    metrics::with_local_recorder(&recorder, || {
+        rt.block_on(async {
+            let fake = Fake::new(10);
+            let mut d = QuoteDispatcher::new(
+                allocator(1, None),
+                fake.clone(),
+                fake.clone(),
+                config(QuoteParallelism::Auto),
+            )
+            .unwrap();
+            let mut s = schedule(&[1, 2], 10_000);
+            assert_eq!(
+                run_for(&mut d, &mut s, Duration::from_millis(100))
+                    .await
+                    .len(),
+                2
+            );
+            fake.rate_limit.store(true, Ordering::SeqCst);
+            let mut s = schedule(&[3], 10_000);
+            assert_eq!(
+                run_for(&mut d, &mut s, Duration::from_millis(100))
+                    .await
+                    .len(),
+                1
+            );
+        });
+    });
+    let mut counters = std::collections::HashMap::new();
+    let mut batches = 0;
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        let key = key.key();
+        let labels: Vec<String> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        match (key.name(), value) {
+            (crate::metrics::QUOTE_BATCH_DURATION, DebugValue::Histogram(v)) => {
+                assert!(
+                    labels.contains(&"strategy=blind".to_owned())
+                        && labels.contains(&"backend=fake".to_owned())
+                );
+                batches += v.len();
+            }
+            (name, DebugValue::Counter(n)) => {
+                counters.insert(format!("{name}{{{}}}", labels.join(",")), n);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(batches, 3);
+    assert_eq!(
+        counters["galileo_quote_requests_total{backend=fake,leg=buy,result=success}"],
+        2
+    );
+    assert_eq!(
+        counters["galileo_quote_requests_total{backend=fake,leg=sell,result=success}"],
+        2
+    );
+    assert_eq!(
+        counters["galileo_quote_requests_total{backend=fake,leg=buy,result=rate_limited}"],
+        1
+    );
+    assert_eq!(
+        counters["galileo_quote_rate_limited_total{backend=fake,ip=127.0.1.10}"],
+        1
+    );
+}
