@@ -40,7 +40,7 @@ pub use source::{Leg, QuoteRequest, QuoteSource, Quoted};
 
 pub use dispatch::{
     BatchFailure, BatchInterval, BatchResult, BatchState, BatchTracker, DispatchConfig,
-    DoubleQuote, QuoteDispatcher, QuoteParallelism,
+    DoubleQuote, LearnConfig, QuoteDispatcher, QuoteParallelism, RateLearner,
 };
 pub use guard::{GuardConfig, Guarded};
 pub use schedule::{QuoteBatchPlan, Schedule};

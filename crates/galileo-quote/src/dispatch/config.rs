@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use super::learn::LearnConfig;
 use crate::QuoteError;
 
 /// How many round trips may be in flight at once.
@@ -86,7 +87,7 @@ impl<'de> Deserialize<'de> for QuoteParallelism {
 /// parallelism_override = 4          # this backend's own cap, replacing quote_parallelism
 /// quote_batch_interval_ms = 0       # pause of a worker between two round trips
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DispatchConfig {
     /// The `strategy` label of the metrics.
@@ -104,6 +105,10 @@ pub struct DispatchConfig {
     pub max_batch_interval_ms: u64,
     /// How often the interval may move one step (wider while IPs cool down, narrower after).
     pub batch_interval_period_ms: u64,
+    /// Learn the provider's per-IP rate instead of being told (`[learn_rate]`; unset: pace
+    /// only as the allocator's backend is configured). Needs the source registered as an
+    /// allocator backend (`with_backend`).
+    pub learn_rate: Option<LearnConfig>,
 }
 
 impl Default for DispatchConfig {
@@ -116,6 +121,7 @@ impl Default for DispatchConfig {
             batch_interval_step_ms: 50,
             max_batch_interval_ms: 5_000,
             batch_interval_period_ms: 500,
+            learn_rate: None,
         }
     }
 }
@@ -142,6 +148,9 @@ impl DispatchConfig {
         }
         if self.batch_interval_period_ms == 0 || self.batch_interval_period_ms > DAY_MS {
             return bad("batch_interval_period_ms must be in 1..=86400000".into());
+        }
+        if let Some(learn) = &self.learn_rate {
+            learn.validate()?;
         }
         Ok(())
     }

@@ -15,21 +15,24 @@
 
 mod config;
 mod interval;
+mod learn;
 mod permits;
 mod round_trip;
 
 use std::future::Future;
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::pin::pin;
 use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
-use galileo_net::{Capacity, IpAllocator};
+use galileo_net::{BackendId, Capacity, IpAllocator};
+use galileo_resilience::Quota;
 use tokio::time::{Instant, sleep, sleep_until};
 
 pub use config::{DispatchConfig, QuoteParallelism};
 pub use interval::BatchInterval;
+pub use learn::{LearnConfig, RateLearner};
 pub use round_trip::{BatchFailure, BatchResult, BatchState, BatchTracker, DoubleQuote};
 
 use crate::metrics::{QUOTE_BATCH_DURATION, QUOTE_BATCH_INTERVAL, QUOTE_PARALLELISM};
@@ -74,6 +77,7 @@ pub struct QuoteDispatcher<B, S> {
     permits: Permits,
     interval: BatchInterval,
     observed: Option<Instant>,
+    learner: Option<(RateLearner, BackendId)>,
     batch_duration: metrics::Histogram,
     parallelism_gauge: metrics::Gauge,
     interval_gauge: metrics::Gauge,
@@ -104,8 +108,24 @@ impl<B: QuoteSource, S: QuoteSource> QuoteDispatcher<B, S> {
             Duration::from_millis(config.max_batch_interval_ms),
             Duration::from_millis(config.batch_interval_period_ms),
         );
+        let lease_plan = LeasePlan::of(&buy, &sell);
+        let learner = match (config.learn_rate, lease_plan.first) {
+            (None, _) => None,
+            (Some(cfg), (cost, Some(backend))) => {
+                let learner = RateLearner::new(cfg, Instant::now());
+                set_rate(&allocator, backend, learner.rate(), cost)?;
+                Some((learner, backend))
+            }
+            (Some(_), (_, None)) => {
+                return Err(QuoteError::Config(format!(
+                    "learn_rate needs {label} registered as an allocator backend: \
+                     register it (AllocatorBuilder::backend) and pass the id to the client's with_backend"
+                )));
+            }
+        };
         Ok(Self {
-            lease_plan: LeasePlan::of(&buy, &sell),
+            lease_plan,
+            learner,
             allocator,
             buy,
             sell,
@@ -139,6 +159,11 @@ impl<B: QuoteSource, S: QuoteSource> QuoteDispatcher<B, S> {
     /// The batch interval in force (widened while IPs cool down).
     pub fn batch_interval(&self) -> Duration {
         self.interval.current()
+    }
+
+    /// The per-IP rate learned so far (requests/s), when `learn_rate` is configured.
+    pub fn learned_rate(&self) -> Option<f64> {
+        self.learner.as_ref().map(|(l, _)| l.rate())
     }
 
     /// The capacity the run loop last set: its effective parallelism.
@@ -211,6 +236,7 @@ impl<B: QuoteSource, S: QuoteSource> QuoteDispatcher<B, S> {
             permits,
             interval,
             observed,
+            learner,
             batch_duration,
             parallelism_gauge,
             interval_gauge,
@@ -240,6 +266,12 @@ impl<B: QuoteSource, S: QuoteSource> QuoteDispatcher<B, S> {
                 }
                 permits.resize(target);
                 parallelism_gauge.set(target as f64);
+                if let Some((learner, backend)) = learner.as_mut()
+                    && let Some(rate) = learner.tick(now)
+                {
+                    tracing::debug!(backend = %label, rate, "learned per-IP rate");
+                    set_rate(allocator, *backend, rate, lease_plan.first.0)?;
+                }
                 interval_gauge.set(interval.observe(capacity.cooling, now).as_secs_f64());
             }
             let mut waiting = false;
@@ -274,6 +306,9 @@ impl<B: QuoteSource, S: QuoteSource> QuoteDispatcher<B, S> {
                             drop(permit);
                         });
                     }
+                    if let Some((learner, _)) = learner.as_mut() {
+                        learn_from(learner, &result);
+                    }
                     match result {
                         Err(failure) if failure.is_allocator_closed() => return Err(failure.error),
                         result => on_result(result),
@@ -282,6 +317,45 @@ impl<B: QuoteSource, S: QuoteSource> QuoteDispatcher<B, S> {
                 Some(()) = resting.next() => {}
                 () = sleep_until(wake.unwrap_or(now)), if wake.is_some() => {}
                 () = sleep(RECHECK_EVERY), if waiting => {}
+            }
+        }
+    }
+}
+
+/// Paces `backend` to `rate` requests/s per IP, bursting one lease of `cost`.
+fn set_rate(
+    allocator: &IpAllocator,
+    backend: BackendId,
+    rate: f64,
+    cost: u32,
+) -> Result<(), QuoteError> {
+    let cost = NonZeroU32::new(cost.max(1)).unwrap_or(NonZeroU32::MIN);
+    let quota = Quota::new(
+        NonZeroU32::MIN,
+        Duration::from_secs_f64(1.0 / rate.max(0.001)),
+    )
+    .map(|q| q.with_burst(cost))
+    .map_err(|e| QuoteError::Config(format!("learned rate {rate}/s: {e}")))?;
+    allocator
+        .set_backend_rate(backend, Some(quota))
+        .map_err(|e| QuoteError::Config(format!("learned rate: {e}")))
+}
+
+/// What a finished batch says about the provider's limit: legs answered, legs refused (429).
+fn learn_from<B, S>(learner: &mut RateLearner, result: &BatchResult<B, S>) {
+    match result {
+        Ok(_) => {
+            learner.success();
+            learner.success();
+        }
+        Err(f) => {
+            if f.leg == Some(crate::Leg::Sell) {
+                learner.success();
+            }
+            if f.error.is_rate_limited() {
+                learner.rate_limited();
+            } else if f.error.status().is_some() {
+                learner.success();
             }
         }
     }

@@ -14,7 +14,8 @@ use galileo_net::HttpClient;
 use galileo_quote::jupiter::{JupiterClient, JupiterConfig};
 use galileo_quote::plan::TradePair;
 use galileo_quote::{
-    BatchResult, DispatchConfig, Leg, QuoteDispatcher, QuoteParallelism, QuoteSource, Schedule,
+    BatchResult, DispatchConfig, LearnConfig, Leg, QuoteDispatcher, QuoteParallelism, QuoteSource,
+    Schedule,
 };
 use galileo_sim::config::LimitsConfig;
 use galileo_sim::faults::Fault;
@@ -327,4 +328,41 @@ async fn a_failed_buy_leg_sends_no_sell_leg() {
     let q = d.run_batch(plan).await.unwrap();
     assert_eq!(q.buy_ip, q.sell_ip);
     assert_eq!(stats(&app).total.requests, 3);
+}
+
+/// The provider allows r = 10 requests/s per IP, and nobody tells Galileo. The dispatcher
+/// learns it (slow start, then probing at the edge): from the 10th second on, the successful
+/// requests reach at least 85 % of 8·r with few 429s. (The bench measures this further.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_limit_is_learned_within_ten_seconds() {
+    const R: u32 = 10;
+    let app = sim(&format!(
+        "[services.jupiter]\nlimits.per_ip = {{ rate = {R}.0, burst = 4 }}\nlatency = {{ model = \"fixed\", ms = 5 }}"
+    ));
+    let sources = ips(91, 8);
+    // The backend is registered with no rate: only the learner paces it.
+    let net = net(&sources, "per_ip_inflight_limit = 2\n[backends.jupiter]");
+    let backend = net.allocator.backend("jupiter").unwrap();
+    let source = Arc::new(jupiter(&app, net.http.clone(), None).with_backend(backend));
+    let cfg = DispatchConfig {
+        learn_rate: Some(LearnConfig::default()),
+        ..config(QuoteParallelism::Auto)
+    };
+    let mut d = QuoteDispatcher::new(net.allocator.clone(), source.clone(), source, cfg).unwrap();
+    let mut s = schedule(32, Duration::from_millis(50));
+    run_for(&mut d, &mut s, Duration::from_secs(10)).await;
+    let at_10 = stats(&app).total;
+    run_for(&mut d, &mut s, Duration::from_secs(10)).await;
+    let at_20 = stats(&app).total;
+    let ok = at_20.status(200) - at_10.status(200);
+    let limited = at_20.rate_limited - at_10.rate_limited;
+    let use_ = ok as f64 / f64::from(8 * R * 10);
+    let share = limited as f64 / (at_20.requests - at_10.requests) as f64;
+    eprintln!(
+        "seconds 10-20: quota use {use_:.3}, 429 share {:.2} %, learned {:?}/s",
+        share * 100.0,
+        d.learned_rate()
+    );
+    assert!(use_ >= 0.85, "quota use {use_}");
+    assert!(share <= 0.03, "429 share {share}");
 }
