@@ -17,7 +17,7 @@ use http_body_util::Full;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::{Knowledge, QuotaSetup, answer};
+use super::{Knowledge, QuotaSetup, answer, join_all};
 use crate::{Answer, BenchError, Timeline, sources};
 
 /// The backend name the allocator paces.
@@ -99,23 +99,6 @@ pub async fn galileo_net_quotes(
         });
     }
     join_all(tasks).await
-}
-
-/// Waits for every worker; the first error wins.
-pub(crate) async fn join_all<E: Into<BenchError> + 'static>(
-    mut tasks: JoinSet<Result<(), E>>,
-) -> Result<(), BenchError> {
-    let mut first = None;
-    while let Some(r) = tasks.join_next().await {
-        let r = match r {
-            Ok(r) => r.map_err(Into::into),
-            Err(e) => Err(BenchError::Client(format!("a worker task failed: {e}"))),
-        };
-        if let Err(e) = r {
-            first.get_or_insert(e);
-        }
-    }
-    first.map_or(Ok(()), Err)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::{Answer, BenchError, Timeline};
@@ -104,6 +105,23 @@ pub async fn run(
         Peer::Reference => reference::run(setup, &timeline, end).await?,
     }
     Ok(timeline)
+}
+
+/// Waits for every worker; the first error wins.
+pub(crate) async fn join_all<E: Into<BenchError> + 'static>(
+    mut tasks: JoinSet<Result<(), E>>,
+) -> Result<(), BenchError> {
+    let mut first = None;
+    while let Some(r) = tasks.join_next().await {
+        let r = match r {
+            Ok(r) => r.map_err(Into::into),
+            Err(e) => Err(BenchError::Client(format!("a worker task failed: {e}"))),
+        };
+        if let Err(e) = r {
+            first.get_or_insert(e);
+        }
+    }
+    first.map_or(Ok(()), Err)
 }
 
 /// The answer a status code means.

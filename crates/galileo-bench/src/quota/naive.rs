@@ -7,8 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::galileo::join_all;
-use super::{QuotaSetup, reqwest_client, reqwest_get, reqwest_url};
+use super::{QuotaSetup, join_all, reqwest_client, reqwest_get, reqwest_url};
 use crate::{BenchError, Timeline};
 
 /// Runs the naive peer until `end`.

@@ -10,8 +10,7 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::galileo::join_all;
-use super::{QuotaSetup, reqwest_client, reqwest_get, reqwest_url};
+use super::{QuotaSetup, join_all, reqwest_client, reqwest_get, reqwest_url};
 use crate::{Answer, BenchError, Timeline};
 
 /// The reference's cooldown after a 429.

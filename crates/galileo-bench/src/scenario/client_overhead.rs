@@ -146,7 +146,7 @@ pub async fn measure(client: Client, sim: &Sim, plan: &Plan) -> Result<Sample, B
         usage::cpu_time()?,
     );
     let window = t0.elapsed();
-    crate::quota::galileo::join_all(tasks).await?;
+    crate::quota::join_all(tasks).await?;
     let sample = Sample {
         requests: ok1 - ok0,
         errors: err1 - err0,

@@ -84,7 +84,7 @@ pub async fn contended(slots: u32, per_task: u64) -> Result<f64, BenchError> {
     }
     barrier.wait().await;
     let t = Instant::now();
-    crate::quota::galileo::join_all(tasks).await?;
+    crate::quota::join_all(tasks).await?;
     Ok(t.elapsed().as_nanos() as f64 / (per_task * TASKS as u64).max(1) as f64)
 }
 

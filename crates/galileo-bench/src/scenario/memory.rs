@@ -129,7 +129,7 @@ async fn round(
             Ok(())
         });
     }
-    crate::quota::galileo::join_all(tasks).await
+    crate::quota::join_all(tasks).await
 }
 
 /// Runs `self_exe probe-memory ...` once and reads its result.
