@@ -47,6 +47,11 @@ impl Scenario {
         }
     }
 
+    /// Whether it runs against a simulator process (all but `lease-scaling`).
+    pub fn needs_sim(self) -> bool {
+        self != Scenario::LeaseScaling
+    }
+
     /// The scenario called `name`, or an error listing the names.
     pub fn parse(name: &str) -> Result<Self, BenchError> {
         Self::ALL
