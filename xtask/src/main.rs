@@ -5,6 +5,13 @@
 //!   then rustfmt, clippy with `-D warnings` over all features, cargo-deny (bans, licenses,
 //!   sources) and the workspace tests with all features. As root it also runs the tests that
 //!   create network namespaces, and makes them mandatory.
+//!   Then `bench --quick` on the binaries the tests just built, without thresholds, so the
+//!   bench never rots.
+//! - `cargo xtask bench [--quick] [--scenario NAME]`: builds `galileo-sim` and the bench driver
+//!   (`crates/galileo-bench`; release, or dev with `--quick`) and runs the bench: the driver
+//!   starts the simulator as its own process, runs the scenarios, prints a table and writes
+//!   `target/bench/report.json` and `report.svg` (docs/bench.md). The driver is its own crate so
+//!   xtask stays light (clap and anyhow).
 //! - `cargo xtask ci`: what `.ci/run` calls; the same as `test`.
 
 use std::path::{Path, PathBuf};
@@ -32,6 +39,22 @@ enum Task {
         #[arg(last = true)]
         cargo_test_args: Vec<String>,
     },
+    /// The bench: quota utilization, client overhead, lease scaling, memory (docs/bench.md).
+    Bench {
+        /// Short runs in the dev profile (under 3 minutes; CI runs it without thresholds).
+        #[arg(long)]
+        quick: bool,
+        /// Only this scenario (repeatable): known-limits, unknown-limits, client-overhead,
+        /// lease-scaling, memory.
+        #[arg(long = "scenario", value_name = "NAME")]
+        scenarios: Vec<String>,
+        /// Runs per figure (each figure is their median).
+        #[arg(long)]
+        runs: Option<usize>,
+        /// Build in release even with --quick (full runs always do).
+        #[arg(long)]
+        release: bool,
+    },
     /// What CI runs (`.ci/run`): the same as `test`.
     Ci,
 }
@@ -43,6 +66,18 @@ fn main() -> ExitCode {
             tests_only,
             cargo_test_args,
         } => test(tests_only, &cargo_test_args),
+        Task::Bench {
+            quick,
+            scenarios,
+            runs,
+            release,
+        } => {
+            let release = release || !quick;
+            build_bench(release).and_then(|()| {
+                let dir = target_dir(&root()).join(if release { "release" } else { "debug" });
+                bench(&dir, quick, &scenarios, runs)
+            })
+        }
         Task::Ci => test(false, &[]),
     };
     match result {
@@ -123,10 +158,85 @@ fn test(tests_only: bool, extra: &[String]) -> Result<()> {
         &[]
     };
     step("tests", || cargo(&root, &args, env))?;
+    if !tests_only {
+        // The test step has just built both binaries (galileo-sim's and galileo-bench's own
+        // integration tests need them) with the tests' features: run those rather than build
+        // another copy of the Solana tree.
+        let dir = target_dir(&root).join("debug");
+        step("bench --quick", || bench(&dir, true, &[], None))?;
+    }
     eprintln!(
         "\nxtask: all checks passed in {:.0?}",
         started.elapsed().unwrap_or_default()
     );
+    Ok(())
+}
+
+/// Where cargo puts its output: `CARGO_TARGET_DIR` (relative to the workspace) or `target/`.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(d) if !d.is_empty() => root.join(PathBuf::from(d)),
+        _ => root.join("target"),
+    }
+}
+
+/// Builds the simulator and the bench driver.
+fn build_bench(release: bool) -> Result<()> {
+    let mut args = vec![
+        "build",
+        "-p",
+        "galileo-sim",
+        "--bin",
+        "galileo-sim",
+        "-p",
+        "galileo-bench",
+        "--bin",
+        "galileo-bench",
+    ];
+    if release {
+        args.push("--release");
+    }
+    step("build the simulator and the bench", || {
+        cargo(&root(), &args, &[])
+    })
+}
+
+/// Runs the bench driver in `bin_dir` against the simulator there; the report goes to
+/// `<target>/bench`.
+fn bench(bin_dir: &Path, quick: bool, scenarios: &[String], runs: Option<usize>) -> Result<()> {
+    let root = root();
+    let out = target_dir(&root).join("bench");
+    let driver = bin_dir.join("galileo-bench");
+    let sim = bin_dir.join("galileo-sim");
+    for bin in [&driver, &sim] {
+        if !bin.exists() {
+            bail!(
+                "{} is missing; build it with `cargo build -p galileo-sim -p galileo-bench`",
+                bin.display()
+            );
+        }
+    }
+    let mut cmd = Command::new(&driver);
+    cmd.arg("--sim-bin").arg(&sim).arg("--out").arg(&out);
+    if quick {
+        cmd.arg("--quick");
+    }
+    for s in scenarios {
+        cmd.args(["--scenario", s]);
+    }
+    if let Some(n) = runs {
+        cmd.args(["--runs", &n.to_string()]);
+    }
+    let status = cmd
+        .current_dir(&root)
+        .status()
+        .with_context(|| format!("cannot run {}", driver.display()))?;
+    if !status.success() {
+        bail!(
+            "the bench failed ({status}); the simulators' logs are under {}",
+            out.display()
+        );
+    }
     Ok(())
 }
 
