@@ -100,7 +100,7 @@ pub async fn run(
     ));
     let end = start + setup.duration;
     match peer {
-        Peer::Galileo => galileo::galileo_net_quotes(setup, knowledge, &timeline, end).await?,
+        Peer::Galileo => galileo::galileo_quotes(setup, knowledge, &timeline, end).await?,
         Peer::Naive => naive::run(setup, &timeline, end).await?,
         Peer::Reference => reference::run(setup, &timeline, end).await?,
     }

@@ -164,8 +164,9 @@ pub async fn run(
         figures,
         series: Vec::new(),
         notes: vec![
-            "galileo = galileo-net's IpAllocator (per-IP rate r, burst 2 below the simulator's) \
-             and BoundHttpClient, one lease per request; the QuoteDispatcher will replace it"
+            "galileo = galileo-quote's QuoteDispatcher with its Jupiter client: round trips, one \
+             lease of cost 2 each, the allocator's backend paced to r per IP (burst 2 below the \
+             simulator's, at least 2)"
                 .into(),
         ],
     })

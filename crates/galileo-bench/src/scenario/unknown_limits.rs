@@ -153,8 +153,9 @@ pub async fn run(
         figures,
         series,
         notes: vec![
-            "galileo = galileo-net's IpAllocator without a rate (cooldowns honouring Retry-After, \
-             AIMD in-flight limit); learning the rate is the QuoteDispatcher's job"
+            "galileo = galileo-quote's QuoteDispatcher learning the per-IP rate (slow start from \
+             1/s doubling each second, then +5 % per calm second, -20 % per second with 429s), \
+             pacing the allocator's backend with it"
                 .into(),
         ],
     })
