@@ -110,6 +110,22 @@ pub(crate) struct Caller<C> {
     pub(crate) http: C,
 }
 
+impl<C> Caller<C> {
+    /// A caller for `api`, sending `key` (if any) in `header`.
+    pub(crate) fn new(
+        api: Api,
+        header: &str,
+        key: Option<&ApiKey>,
+        http: C,
+    ) -> Result<Self, QuoteError> {
+        Ok(Caller {
+            api,
+            auth: Auth::new(api, header, key)?,
+            http,
+        })
+    }
+}
+
 impl<C: HttpClient> Caller<C> {
     /// `GET url?query`, decoded as `T`.
     pub(crate) async fn get<T: DeserializeOwned>(

@@ -21,7 +21,7 @@ pub use quote::{
 };
 
 use crate::checks::{self, Query};
-use crate::http::{self, Api, Auth, Caller};
+use crate::http::{self, Api, Caller};
 use crate::{QuoteError, QuoteRequest, QuoteSource, SwapInstructions};
 
 const API: Api = Api::Dflow;
@@ -43,16 +43,12 @@ impl<C: HttpClient> DflowClient<C> {
     /// A client; the configuration is validated first.
     pub fn new(config: DflowConfig, http: C) -> Result<Self, QuoteError> {
         config.validate()?;
-        let auth = Auth::new(API, &config.api_key_header, config.api_key.as_ref())?;
+        let caller = Caller::new(API, &config.api_key_header, config.api_key.as_ref(), http)?;
         Ok(DflowClient {
             quote_url: config.quote_url(),
             swap_instructions_url: config.swap_instructions_url(),
             config,
-            caller: Caller {
-                api: API,
-                auth,
-                http,
-            },
+            caller,
             backend: None,
         })
     }

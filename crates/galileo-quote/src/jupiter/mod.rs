@@ -38,7 +38,7 @@ pub use quote::{JupiterQuote, PlatformFee, RoutePlanStep, SwapInfo, SwapMode, me
 pub use swap::JupiterSwap;
 
 use crate::checks::{self, Query};
-use crate::http::{self, Api, Auth, Caller};
+use crate::http::{self, Api, Caller};
 use crate::{QuoteError, QuoteRequest, QuoteSource, SwapInstructions};
 
 const API: Api = Api::Jupiter;
@@ -56,14 +56,10 @@ impl<C: HttpClient> JupiterClient<C> {
     /// A client; the configuration is validated first.
     pub fn new(config: JupiterConfig, http: C) -> Result<Self, QuoteError> {
         config.validate()?;
-        let auth = Auth::new(API, &config.api_key_header, config.api_key.as_ref())?;
+        let caller = Caller::new(API, &config.api_key_header, config.api_key.as_ref(), http)?;
         Ok(JupiterClient {
             config,
-            caller: Caller {
-                api: API,
-                auth,
-                http,
-            },
+            caller,
             backend: None,
         })
     }

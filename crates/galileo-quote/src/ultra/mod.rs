@@ -24,7 +24,7 @@ pub use order::{
 };
 
 use crate::checks::{self, Query};
-use crate::http::{self, Api, Auth, Caller};
+use crate::http::{self, Api, Caller};
 use crate::{QuoteError, QuoteRequest, QuoteSource};
 
 const API: Api = Api::Ultra;
@@ -46,16 +46,12 @@ impl<C: HttpClient> UltraClient<C> {
     /// A client; the configuration is validated first.
     pub fn new(config: UltraConfig, http: C) -> Result<Self, QuoteError> {
         config.validate()?;
-        let auth = Auth::new(API, &config.api_key_header, config.api_key.as_ref())?;
+        let caller = Caller::new(API, &config.api_key_header, config.api_key.as_ref(), http)?;
         Ok(UltraClient {
             order_url: config.order_url(),
             execute_url: config.execute_url(),
             config,
-            caller: Caller {
-                api: API,
-                auth,
-                http,
-            },
+            caller,
             backend: None,
         })
     }
