@@ -12,6 +12,32 @@ pub const QUOTE_PARALLELISM: &str = "galileo_quote_parallelism";
 /// Gauge: the batch interval in force, in seconds; labels `strategy`, `backend`.
 pub const QUOTE_BATCH_INTERVAL: &str = "galileo_quote_batch_interval_seconds";
 
+/// The success counters of both legs, registered once per dispatcher: the per-request path
+/// only increments them.
+#[derive(Clone, Debug)]
+pub(crate) struct LegCounters {
+    buy: metrics::Counter,
+    sell: metrics::Counter,
+}
+
+impl LegCounters {
+    pub(crate) fn new(buy_backend: &str, sell_backend: &str) -> Self {
+        let ok = |backend: &str, leg: crate::Leg| metrics::counter!(QUOTE_REQUESTS, "backend" => backend.to_owned(), "leg" => leg.label(), "result" => "success");
+        Self {
+            buy: ok(buy_backend, crate::Leg::Buy),
+            sell: ok(sell_backend, crate::Leg::Sell),
+        }
+    }
+
+    pub(crate) fn success(&self, leg: crate::Leg) {
+        match leg {
+            crate::Leg::Buy => self.buy.increment(1),
+            crate::Leg::Sell => self.sell.increment(1),
+        }
+    }
+}
+
+/// A failed request (rare: registered on the spot).
 pub(crate) fn request(backend: &str, leg: crate::Leg, result: &'static str) {
     metrics::counter!(QUOTE_REQUESTS, "backend" => backend.to_owned(), "leg" => leg.label(), "result" => result)
         .increment(1);

@@ -35,7 +35,7 @@ pub use interval::BatchInterval;
 pub use learn::{LearnConfig, RateLearner};
 pub use round_trip::{BatchFailure, BatchResult, BatchState, BatchTracker, DoubleQuote};
 
-use crate::metrics::{QUOTE_BATCH_DURATION, QUOTE_BATCH_INTERVAL, QUOTE_PARALLELISM};
+use crate::metrics::{LegCounters, QUOTE_BATCH_DURATION, QUOTE_BATCH_INTERVAL, QUOTE_PARALLELISM};
 use crate::schedule::{QuoteBatchPlan, Schedule};
 use crate::{QuoteError, QuoteSource};
 use permits::Permits;
@@ -78,6 +78,7 @@ pub struct QuoteDispatcher<B, S> {
     interval: BatchInterval,
     observed: Option<Instant>,
     learner: Option<(RateLearner, BackendId)>,
+    counters: LegCounters,
     batch_duration: metrics::Histogram,
     parallelism_gauge: metrics::Gauge,
     interval_gauge: metrics::Gauge,
@@ -124,6 +125,7 @@ impl<B: QuoteSource, S: QuoteSource> QuoteDispatcher<B, S> {
             }
         };
         Ok(Self {
+            counters: LegCounters::new(buy.name(), sell.name()),
             lease_plan,
             learner,
             allocator,
@@ -199,6 +201,7 @@ impl<B: QuoteSource, S: QuoteSource> QuoteDispatcher<B, S> {
             lease_plan: self.lease_plan,
             tracker: &self.tracker,
             label: &self.label,
+            counters: &self.counters,
         }
     }
 
@@ -237,6 +240,7 @@ impl<B: QuoteSource, S: QuoteSource> QuoteDispatcher<B, S> {
             interval,
             observed,
             learner,
+            counters,
             batch_duration,
             parallelism_gauge,
             interval_gauge,
@@ -248,6 +252,7 @@ impl<B: QuoteSource, S: QuoteSource> QuoteDispatcher<B, S> {
             lease_plan: *lease_plan,
             tracker,
             label,
+            counters,
         };
         let limit = backend_limit(buy, sell);
         let mut shutdown = pin!(shutdown);
@@ -289,7 +294,8 @@ impl<B: QuoteSource, S: QuoteSource> QuoteDispatcher<B, S> {
                         (result, started.elapsed(), permit)
                     });
                 }
-                waiting = schedule.ready_count(now) > 0;
+                // Drained earliest first: anything still ready is at the top.
+                waiting = schedule.next_wake().is_some_and(|at| at <= now);
             } else if batches.is_empty() {
                 return Ok(());
             }

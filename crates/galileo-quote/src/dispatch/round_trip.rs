@@ -1,8 +1,8 @@
 //! One batch, from lease to `DoubleQuote`: lease an IP for both legs, quote the buy leg, then
 //! the sell leg for exactly the buy leg's out amount on the same IP.
 //!
-//! The life of a batch (also in [`BatchTracker`]): *leasing* → *buying* → *bought* →
-//! *selling* → done. The sell leg starts only from *bought*, checked by batch id. Dropping the
+//! The life of a batch (also in [`BatchTracker`]): *leasing* → *buying* → *selling* → done.
+//! The sell leg starts only from *buying*, once the buy quote succeeded, checked by batch id. Dropping the
 //! future at any point drops the lease (released) and the batch's tracker entry; metrics are
 //! recorded only for batches that finish, so a cancelled batch is never half recorded.
 
@@ -15,6 +15,7 @@ use galileo_net::{BackendId, IpAllocator, IpLease, LeaseRequest, Target, TaskKin
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::metrics::LegCounters;
 use crate::schedule::QuoteBatchPlan;
 use crate::{Leg, QuoteError, QuoteRequest, QuoteSource, Quoted};
 
@@ -76,9 +77,7 @@ pub enum BatchState {
     Leasing,
     /// The buy quote is in flight.
     Buying,
-    /// The buy quote succeeded; the sell leg may start.
-    Bought,
-    /// The sell quote is in flight.
+    /// The buy quote succeeded; the sell leg (its lease, then its quote) is under way.
     Selling,
 }
 
@@ -198,6 +197,7 @@ pub(crate) struct RoundTrip<'a, B, S> {
     pub(crate) lease_plan: LeasePlan,
     pub(crate) tracker: &'a BatchTracker,
     pub(crate) label: &'a str,
+    pub(crate) counters: &'a LegCounters,
 }
 
 impl<B: QuoteSource, S: QuoteSource> RoundTrip<'_, B, S> {
@@ -255,13 +255,9 @@ impl<B: QuoteSource, S: QuoteSource> RoundTrip<'_, B, S> {
                 },
             ));
         }
+        // The sell leg: only after a successful buy, for exactly its out amount, same IP.
         entry
-            .advance(BatchState::Buying, BatchState::Bought)
-            .map_err(|e| fail(Some(Leg::Buy), e))?;
-
-        // The sell leg: only from Bought, for exactly the buy leg's out amount, same IP.
-        entry
-            .advance(BatchState::Bought, BatchState::Selling)
+            .advance(BatchState::Buying, BatchState::Selling)
             .map_err(|e| fail(Some(Leg::Sell), e))?;
         let second;
         let sell_lease = match self.lease_plan.second {
@@ -316,7 +312,7 @@ impl<B: QuoteSource, S: QuoteSource> RoundTrip<'_, B, S> {
         let result = source.quote(lease, request).await;
         let took = started.elapsed();
         match &result {
-            Ok(_) => crate::metrics::request(source.name(), request.leg, "success"),
+            Ok(_) => self.counters.success(request.leg),
             Err(e) => {
                 crate::metrics::request(source.name(), request.leg, e.label());
                 if e.is_rate_limited() {
